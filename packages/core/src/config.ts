@@ -1,0 +1,110 @@
+/**
+ * Config fragments that many plugins share (ports, volumes, env, health checks), as zod schemas
+ * plus the conversion into ContainerSpec parts. A plugin composes them into its own configSchema.
+ */
+import { isAbsolute, resolve } from "node:path";
+import { z } from "zod";
+import { durationSchema } from "./duration.js";
+import type { HealthProbe, MountSpec, PortSpec } from "./spec.js";
+
+const PORT_RE = /^(?:(\d{1,5}):)?(\d{1,5})(?:\/(tcp|udp))?$/;
+
+function portNumber(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= 65535;
+}
+
+/** Parses "8080" (random host port), "18080:8080" (fixed host port), with an optional "/udp". */
+export function parsePort(input: string | number): PortSpec | string {
+  if (typeof input === "number") {
+    return portNumber(input) ? { container: input } : `port ${input} is out of range (1-65535)`;
+  }
+  const m = PORT_RE.exec(input.trim());
+  if (!m) return `invalid port mapping "${input}": use "CONTAINER" or "HOST:CONTAINER", e.g. "8080" or "18080:8080"`;
+  const container = Number(m[2]);
+  const host = m[1] === undefined ? undefined : Number(m[1]);
+  if (!portNumber(container)) return `invalid port mapping "${input}": container port ${container} is out of range (1-65535)`;
+  if (host !== undefined && !portNumber(host)) return `invalid port mapping "${input}": host port ${host} is out of range (1-65535)`;
+  const spec: PortSpec = { container };
+  if (host !== undefined) spec.host = host;
+  if (m[3] === "udp") spec.protocol = "udp";
+  return spec;
+}
+
+export const portSchema = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const p = parsePort(v);
+  if (typeof p === "string") {
+    ctx.addIssue({ code: "custom", message: p });
+    return z.NEVER;
+  }
+  return p;
+});
+
+export interface VolumeConfig {
+  source: string;
+  target: string;
+  readOnly: boolean;
+  named: boolean;
+}
+
+/** Parses "/host:/container", "./rel:/container:ro" or "volume-name:/container". */
+export function parseVolume(input: string): VolumeConfig | string {
+  const parts = input.split(":");
+  const mode = parts.length === 3 ? parts[2] : undefined;
+  if (parts.length < 2 || parts.length > 3 || (mode !== undefined && mode !== "ro" && mode !== "rw")) {
+    return `invalid volume "${input}": use "/host/path:/container/path" with an optional ":ro"`;
+  }
+  const [source, target] = parts as [string, string];
+  if (!source) return `invalid volume "${input}": the host path is empty`;
+  if (!target.startsWith("/")) return `invalid volume "${input}": the container path "${target}" must be absolute`;
+  const named = !source.startsWith("/") && !source.startsWith(".") && !source.startsWith("~");
+  if (named && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(source)) return `invalid volume "${input}": "${source}" is neither a path nor a volume name`;
+  return { source, target, readOnly: mode === "ro", named };
+}
+
+export const volumeSchema = z.string().transform((v, ctx) => {
+  const p = parseVolume(v);
+  if (typeof p === "string") {
+    ctx.addIssue({ code: "custom", message: p });
+    return z.NEVER;
+  }
+  return p;
+});
+
+/** Turns parsed volumes into mounts, resolving relative host paths against `baseDir`. */
+export function volumesToMounts(volumes: readonly VolumeConfig[], baseDir: string): MountSpec[] {
+  return volumes.map((v) =>
+    v.named
+      ? { type: "volume", name: v.source, target: v.target, readOnly: v.readOnly }
+      : { type: "bind", source: isAbsolute(v.source) ? v.source : resolve(baseDir, v.source.replace(/^~(?=\/)/, process.env.HOME ?? "~")), target: v.target, readOnly: v.readOnly },
+  );
+}
+
+export const envSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+
+const containerPort = z.number().int().min(1).max(65535);
+
+export const healthCheckSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("http"), port: containerPort, path: z.string().startsWith("/").default("/"), status: z.number().int().optional(), timeout: durationSchema.optional() }),
+  z.strictObject({ type: z.literal("tcp"), port: containerPort, timeout: durationSchema.optional() }),
+  z.strictObject({ type: z.literal("exec"), command: z.array(z.string()).min(1), timeout: durationSchema.optional() }),
+  z.strictObject({ type: z.literal("log"), pattern: z.string().min(1), times: z.number().int().min(1).optional(), timeout: durationSchema.optional() }),
+]);
+
+export type HealthCheckConfig = z.output<typeof healthCheckSchema>;
+
+export function healthCheckToProbe(h: HealthCheckConfig): HealthProbe {
+  const timeout = h.timeout === undefined ? {} : { timeoutMs: h.timeout };
+  switch (h.type) {
+    case "http":
+      return { kind: "http", port: h.port, path: h.path, ...(h.status === undefined ? {} : { status: h.status }), ...timeout };
+    case "tcp":
+      return { kind: "tcp", port: h.port, ...timeout };
+    case "exec":
+      return { kind: "exec", command: h.command, ...timeout };
+    case "log":
+      return { kind: "log", pattern: h.pattern, ...(h.times === undefined ? {} : { times: h.times }), ...timeout };
+  }
+}
+
+/** A command given as an array or a single string (run with `sh -c`). */
+export const commandSchema = z.union([z.array(z.string()).min(1), z.string().min(1).transform((s) => ["sh", "-c", s])]);

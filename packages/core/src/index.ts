@@ -1,0 +1,13 @@
+export * from "./errors.js";
+export * from "./health.js";
+export * from "./lifecycle.js";
+export * from "./plugin.js";
+export * from "./registry.js";
+export * from "./spec.js";
+export * from "./state.js";
+export * from "./suggest.js";
+export * from "./tracing.js";
+export * from "./zod.js";
+export * from "./duration.js";
+export * from "./config.js";
+export { z } from "zod";

@@ -1,0 +1,322 @@
+import { type Span, SpanStatusCode } from "@opentelemetry/api";
+import { CleanroomError, ContainerError, HealthError, TimeoutError, isCleanroomError } from "./errors.js";
+import type { HealthStatus } from "./health.js";
+import type { PluginLogger, ServiceHandle, ServicePlugin, StartContext } from "./plugin.js";
+import type { ContainerBackend, ContainerSpec, RunContainerOptions, RunningContainer } from "./spec.js";
+import { type LifecycleState, StateMachine } from "./state.js";
+import { tracer } from "./tracing.js";
+
+export interface RetryPolicy {
+  /** Total start attempts (1 = no retry). */
+  attempts: number;
+  initialDelayMs: number;
+  factor: number;
+  maxDelayMs: number;
+}
+
+export interface LifecycleTimeouts {
+  /** Per start attempt, health wait included. */
+  startMs: number;
+  /** How long the health check may take to report healthy after start returned. */
+  healthMs: number;
+  stopMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 1, initialDelayMs: 250, factor: 2, maxDelayMs: 5_000 };
+export const DEFAULT_TIMEOUTS: LifecycleTimeouts = { startMs: 60_000, healthMs: 30_000, stopMs: 15_000 };
+
+/** Delay before attempt `attempt` (2-based: the first retry), with exponential growth and a cap. */
+export function backoffDelay(policy: RetryPolicy, attempt: number): number {
+  return Math.min(policy.initialDelayMs * policy.factor ** Math.max(0, attempt - 2), policy.maxDelayMs);
+}
+
+export interface LifecycleOptions {
+  service: string;
+  /** The plugin type, for errors and spans. */
+  pluginType: string;
+  plugin: ServicePlugin;
+  retry?: Partial<RetryPolicy>;
+  timeouts?: Partial<LifecycleTimeouts>;
+  onStateChange?: (state: LifecycleState, service: string) => void;
+  /** Extra span attributes (image, ...). Values must already be redacted. */
+  attributes?: Record<string, string | number | boolean>;
+}
+
+export type LifecycleStartContext = Omit<StartContext, "startupTimeoutMs" | "signal" | "service"> & {
+  signal?: AbortSignal;
+};
+
+const noopLog: PluginLogger = { progress() {}, warn() {}, debug() {} };
+
+/**
+ * Runs one service through its lifecycle: validated state transitions, start retries with
+ * exponential backoff, a timeout per phase, release of everything a failed attempt allocated, and
+ * one span per phase.
+ */
+export class ServiceLifecycle {
+  readonly service: string;
+  readonly #opts: LifecycleOptions;
+  readonly #machine: StateMachine;
+  readonly #retry: RetryPolicy;
+  readonly #timeouts: LifecycleTimeouts;
+  #handle: ServiceHandle | undefined;
+  #scope: ResourceScope | undefined;
+  #log: PluginLogger = noopLog;
+  #runId = "";
+
+  constructor(options: LifecycleOptions) {
+    this.service = options.service;
+    this.#opts = options;
+    this.#machine = new StateMachine(options.service);
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  }
+
+  get state(): LifecycleState {
+    return this.#machine.state;
+  }
+
+  get history(): readonly LifecycleState[] {
+    return this.#machine.history;
+  }
+
+  get handle(): ServiceHandle | undefined {
+    return this.#handle;
+  }
+
+  #to(state: LifecycleState): void {
+    this.#machine.transition(state);
+    this.#opts.onStateChange?.(state, this.service);
+  }
+
+  async start(ctx: LifecycleStartContext): Promise<ServiceHandle> {
+    this.#to("starting");
+    this.#log = ctx.log;
+    this.#runId = ctx.runId;
+    let lastError: CleanroomError | undefined;
+    for (let attempt = 1; attempt <= this.#retry.attempts; attempt++) {
+      if (attempt > 1) {
+        const delay = backoffDelay(this.#retry, attempt);
+        ctx.log.progress(`retrying start (attempt ${attempt}/${this.#retry.attempts}) in ${delay} ms: ${lastError?.message}`);
+        await sleep(delay, ctx.signal);
+      }
+      if (ctx.signal?.aborted) break;
+      const scope = new ResourceScope(ctx.backend);
+      try {
+        const handle = await this.#span("start", { "clnrm.attempt": attempt }, () => this.#attempt(ctx, scope));
+        this.#handle = handle;
+        this.#scope = scope;
+        this.#to("running");
+        return handle;
+      } catch (err) {
+        lastError = this.#wrap(err);
+        await scope.release();
+      }
+    }
+    this.#to("failed");
+    throw lastError ?? new ContainerError(`service '${this.service}' start was cancelled`, { service: this.service });
+  }
+
+  async #attempt(ctx: LifecycleStartContext, scope: ResourceScope): Promise<ServiceHandle> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(ctx.signal?.reason);
+    ctx.signal?.addEventListener("abort", onAbort, { once: true });
+    const startMs = this.#timeouts.startMs;
+    try {
+      const handle = await withTimeout(
+        this.#opts.plugin.start({
+          ...ctx,
+          service: this.service,
+          backend: scope.backend,
+          signal: controller.signal,
+          startupTimeoutMs: startMs,
+        }),
+        startMs,
+        () =>
+          new TimeoutError(`service '${this.service}' (${this.#opts.pluginType}) did not start within ${fmtMs(startMs)}`, startMs, {
+            service: this.service,
+            hint: "raise the service's startup timeout, or check its image and logs",
+          }),
+        controller,
+      );
+      scope.adopt(handle.containers);
+      await this.#span("health", {}, () => this.#awaitHealthy(handle, controller.signal));
+      return handle;
+    } finally {
+      ctx.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async #awaitHealthy(handle: ServiceHandle, signal: AbortSignal): Promise<void> {
+    const deadline = Date.now() + this.#timeouts.healthMs;
+    let last: HealthStatus | undefined;
+    let delay = 50;
+    for (;;) {
+      last = await this.#opts.plugin.healthCheck(handle);
+      if (last.status === "healthy") return;
+      if (Date.now() + delay > deadline || signal.aborted) break;
+      await sleep(delay, signal);
+      delay = Math.min(delay * 2, 1_000);
+    }
+    throw new HealthError(
+      `service '${this.service}' is ${last.status} after ${fmtMs(this.#timeouts.healthMs)}${last.reason ? `: ${last.reason}` : ""}`,
+      { service: this.service },
+    );
+  }
+
+  /** Current health, for callers that poll a running service. */
+  async healthCheck(): Promise<HealthStatus> {
+    if (!this.#handle) return { status: "unknown", reason: `service is ${this.state}` };
+    return this.#opts.plugin.healthCheck(this.#handle);
+  }
+
+  /** Stops the service and releases everything it allocated. Idempotent; safe in any state. */
+  async stop(): Promise<void> {
+    const state = this.#machine.state;
+    if (state === "stopped" || state === "stopping") return;
+    if (state === "initialized") {
+      this.#to("stopped");
+      return;
+    }
+    const handle = this.#handle;
+    const scope = this.#scope;
+    if (state === "running") this.#to("stopping");
+    await this.#span("stop", {}, async () => {
+      try {
+        if (handle) {
+          const stopMs = this.#timeouts.stopMs;
+          await withTimeout(
+            this.#opts.plugin.stop(handle, { service: this.service, runId: this.#runId, log: this.#log }),
+            stopMs,
+            () => new TimeoutError(`service '${this.service}' did not stop within ${fmtMs(stopMs)}`, stopMs, { service: this.service }),
+          );
+        }
+      } finally {
+        // Whatever the plugin did or didn't do, nothing it started outlives the service.
+        await scope?.release();
+      }
+    });
+    if (this.#machine.state === "stopping") this.#to("stopped");
+  }
+
+  #wrap(err: unknown): CleanroomError {
+    if (isCleanroomError(err)) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    return new ContainerError(`service '${this.service}' (${this.#opts.pluginType}) failed to start: ${message}`, {
+      service: this.service,
+      cause: err,
+    });
+  }
+
+  async #span<T>(phase: string, attrs: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
+    return tracer().startActiveSpan(
+      `clnrm.service.${phase}`,
+      { attributes: { "clnrm.service": this.service, "clnrm.plugin": this.#opts.pluginType, ...this.#opts.attributes, ...attrs } },
+      async (span: Span) => {
+        const started = performance.now();
+        try {
+          const out = await fn();
+          span.setAttribute("clnrm.outcome", "ok");
+          return out;
+        } catch (err) {
+          const e = this.#wrap(err);
+          span.setAttribute("clnrm.outcome", "error");
+          span.setAttribute("clnrm.error.code", e.code);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+          throw err;
+        } finally {
+          span.setAttribute("clnrm.duration_ms", Math.round(performance.now() - started));
+          span.end();
+        }
+      },
+    );
+  }
+}
+
+/**
+ * Tracks every container started through its backend, so that a failed or timed-out start can be
+ * undone. Once released, any container that a still-running plugin start creates is removed at once.
+ */
+export class ResourceScope {
+  readonly #inner: ContainerBackend;
+  readonly #containers = new Set<RunningContainer>();
+  #released = false;
+  readonly backend: ContainerBackend;
+
+  constructor(inner: ContainerBackend) {
+    this.#inner = inner;
+    this.backend = {
+      name: inner.name,
+      ping: () => inner.ping(),
+      createNetwork: (runId) => inner.createNetwork(runId),
+      sweep: (o) => inner.sweep(o),
+      run: (spec: ContainerSpec, options: RunContainerOptions) => this.#run(spec, options),
+    };
+  }
+
+  async #run(spec: ContainerSpec, options: RunContainerOptions): Promise<RunningContainer> {
+    const container = await this.#inner.run(spec, options);
+    if (this.#released) {
+      await container.remove({ timeoutMs: 0 }).catch(() => {});
+      throw new ContainerError(`service '${options.service}': start was abandoned; its late container was removed`);
+    }
+    this.#containers.add(container);
+    return container;
+  }
+
+  adopt(containers: readonly RunningContainer[]): void {
+    for (const c of containers) this.#containers.add(c);
+  }
+
+  get size(): number {
+    return this.#containers.size;
+  }
+
+  async release(): Promise<void> {
+    this.#released = true;
+    const all = [...this.#containers].reverse();
+    this.#containers.clear();
+    await Promise.all(all.map((c) => c.remove({ timeoutMs: 0 }).catch(() => {})));
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Races a promise against a timeout; on timeout, aborts `controller` and rejects with `onTimeout()`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error, controller?: AbortController): Promise<T> {
+  if (!Number.isFinite(ms) || ms <= 0) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => {
+      const err = onTimeout();
+      controller?.abort(err);
+      reject(err);
+    }, ms);
+    promise.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+export function fmtMs(ms: number): string {
+  if (ms < 1_000) return `${ms} ms`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${Math.round(ms / 100) / 10} s`;
+}

@@ -1,0 +1,114 @@
+import type { z } from "zod";
+import type { HealthStatus } from "./health.js";
+import type { ContainerBackend, NetworkHandle, RunningContainer } from "./spec.js";
+
+/** The brand every plugin definition carries, so a loader can tell one from any other default export. */
+export const PLUGIN_BRAND = "@clnrm/plugin" as const;
+/** The plugin API this core implements. */
+export const PLUGIN_API_VERSION = 1;
+/** The plugin API versions this core can load. */
+export const SUPPORTED_API_VERSIONS: readonly number[] = [1];
+
+export type OutputValue = string | number | boolean;
+export type Outputs = Record<string, OutputValue>;
+
+/** What a running service gives back: its containers and its outputs (host, port, url, ...). */
+export interface ServiceHandle {
+  readonly service: string;
+  /** The container that steps exec in, if the service has one. */
+  readonly primary?: RunningContainer;
+  /** Every container the service started (primary included). */
+  readonly containers: readonly RunningContainer[];
+  /** Values other services and steps can reference as `${services.NAME.KEY}`. */
+  readonly outputs: Outputs;
+  /** Plugin-private state. */
+  readonly data?: unknown;
+}
+
+export interface PluginLogger {
+  /** A progress line ("pulling model llama2: 42%"). */
+  progress(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+export interface StartContext {
+  readonly service: string;
+  readonly runId: string;
+  /** The engine. Every container started through it is released if the start fails. */
+  readonly backend: ContainerBackend;
+  /** The run's network; every service is reachable on it by its name. */
+  readonly network: NetworkHandle | undefined;
+  /** Directory of the test file: relative paths in config resolve against it. */
+  readonly baseDir: string;
+  readonly signal: AbortSignal;
+  readonly log: PluginLogger;
+  /** Startup timeout for this attempt, in ms. */
+  readonly startupTimeoutMs: number;
+  /** Outputs of the services this one depends on. */
+  readonly dependencies: Readonly<Record<string, Outputs>>;
+}
+
+export interface StopContext {
+  readonly service: string;
+  readonly runId: string;
+  readonly log: PluginLogger;
+}
+
+/** A service instance: created from a validated config, then started, checked and stopped. */
+export interface ServicePlugin {
+  start(ctx: StartContext): Promise<ServiceHandle>;
+  healthCheck(handle: ServiceHandle): Promise<HealthStatus>;
+  /** Releases everything the service started. Must be idempotent. */
+  stop(handle: ServiceHandle, ctx: StopContext): Promise<void>;
+}
+
+export interface CreateContext {
+  readonly service: string;
+  readonly baseDir: string;
+}
+
+/** Lifecycle defaults a plugin may set (LLM servers need minutes to start, for example). */
+export interface PluginDefaults {
+  startupTimeoutMs?: number;
+  startAttempts?: number;
+}
+
+export interface PluginDefinition<Schema extends z.ZodType = z.ZodType> {
+  readonly $$type: typeof PLUGIN_BRAND;
+  readonly apiVersion: number;
+  /** The `type = "..."` name this definition provides. */
+  readonly type: string;
+  readonly description: string;
+  /** Validates a service table (without `type`). Unknown keys should be rejected (`.strict()`). */
+  readonly configSchema: Schema;
+  /** Config keys whose values are secret: redacted in logs, reports and spans. */
+  readonly secretFields?: readonly string[];
+  readonly defaults?: PluginDefaults;
+  /** Services of this type that steps can't exec in, or that act on others (chaos). */
+  readonly role?: "service" | "chaos";
+  create(config: z.output<Schema>, ctx: CreateContext): ServicePlugin;
+}
+
+export type PluginDefinitionInput<Schema extends z.ZodType> = Omit<PluginDefinition<Schema>, "$$type" | "apiVersion"> & {
+  apiVersion?: number;
+};
+
+/** Declares a plugin. The result is the package's default export. */
+export function definePlugin<Schema extends z.ZodType>(input: PluginDefinitionInput<Schema>): PluginDefinition<Schema> {
+  return Object.freeze({ ...input, $$type: PLUGIN_BRAND, apiVersion: input.apiVersion ?? PLUGIN_API_VERSION });
+}
+
+/** True when a value looks like a plugin definition (brand, type, schema, create). */
+export function isPluginDefinition(value: unknown): value is PluginDefinition {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    v.$$type === PLUGIN_BRAND &&
+    typeof v.type === "string" &&
+    typeof v.apiVersion === "number" &&
+    typeof v.create === "function" &&
+    typeof v.configSchema === "object" &&
+    v.configSchema !== null
+  );
+}
