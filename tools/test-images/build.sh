@@ -61,7 +61,7 @@ image_hash() {
     declare -f "inputs_$name" 2>/dev/null && "inputs_$name"
     dir_hash "$name"
     for dep in ${IMAGE_DEPS[$name]}; do
-      echo "dep $dep $(label_of "${IMAGE_REF[$dep]}" org.clnrm.build-hash)"
+      echo "dep $dep ${BUILT_HASH[$dep]:-$(label_of "${IMAGE_REF[$dep]}" org.clnrm.build-hash)}"
     done
   } | sha
 }
@@ -184,9 +184,19 @@ EOF
     printf 'Acquire::Languages "none";\n' >"$r/etc/apt/apt.conf.d/docker-no-languages"
     printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' \
       >"$r/etc/apt/apt.conf.d/docker-no-recommends"
+    # Like the official -slim images: no docs, man pages or translations,
+    # now or in later `apt-get install`s.
+    mkdir -p "$r/etc/dpkg/dpkg.cfg.d"
+    printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+      'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' \
+      'path-exclude /usr/share/locale/*' 'path-include /usr/share/locale/locale.alias' \
+      'path-exclude /usr/share/lintian/*' >"$r/etc/dpkg/dpkg.cfg.d/docker-slim"
+    [ -n "$tmp" ] && [ "$r" = "$tmp/root" ] && [ "$tmp" != / ] || die "refusing to trim unexpected rootfs path $r"
+    find "$r/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete 2>/dev/null || true
+    find "$r/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} + 2>/dev/null || true
     rm -rf "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/*.bin "$r"/var/cache/apt/archives/*.deb \
-      "$r"/var/log/*.log "$r"/var/log/apt/* "$r"/usr/share/doc/* "$r"/usr/share/man/* \
-      "$r"/usr/share/info/* "$r"/dev/* "$r"/proc/* "$r"/sys/* 2>/dev/null || true
+      "$r"/var/log/*.log "$r"/var/log/apt/* "$r"/usr/share/man/* \
+      "$r"/usr/share/info/* "$r"/usr/share/lintian/* "$r"/dev/* "$r"/proc/* "$r"/sys/* 2>/dev/null || true
     : >"$r/etc/hostname"
     rm -f "$r/etc/resolv.conf" "$r/etc/machine-id"
     mkdir -p "$CACHE"
@@ -236,23 +246,33 @@ build_node() {
 
 # ------------------------------------------------------------------ main --
 
+declare -A BUILT_HASH=()
 build_one() {
-  local name=$1 ref=${IMAGE_REF[$1]} hash start
+  local name=$1 ref=${IMAGE_REF[$1]} hash start existing ours old_hash new_id size
   hash=$(image_hash "$name")
-  local existing; existing=$(docker image inspect --format '{{.Id}}' "$ref" 2>/dev/null || true)
-  if [ -n "$existing" ]; then
-    if [ "$(label_of "$ref" org.clnrm.test-image)" != true ]; then
+  read -r existing ours old_hash < <(docker image inspect --format \
+    '{{.Id}} {{or (index .Config.Labels "org.clnrm.test-image") "-"}} {{or (index .Config.Labels "org.clnrm.build-hash") "-"}}' \
+    "$ref" 2>/dev/null || true)
+  if [ -n "${existing:-}" ]; then
+    if [ "$ours" != true ]; then
       log "$ref: skipped, an image with that name exists that clnrm did not build (left alone)"
       return 0
     fi
-    if [ "$FORCE" != 1 ] && [ "$(label_of "$ref" org.clnrm.build-hash)" = "$hash" ]; then
+    if [ "$FORCE" != 1 ] && [ "$old_hash" = "$hash" ]; then
+      BUILT_HASH[$name]=$hash
       log "$ref: up to date"
       return 0
     fi
   fi
   start=$SECONDS
   "build_$name" "$ref" "$hash"
-  log "$ref: built ($((SECONDS - start))s, $(docker image inspect --format '{{.Size}}' "$ref" | awk '{printf "%.1f MB", $1/1e6}'))"
+  BUILT_HASH[$name]=$hash
+  read -r new_id size < <(docker image inspect --format '{{.Id}} {{.Size}}' "$ref")
+  # Drop the image this one replaces (fails harmlessly while containers use it).
+  if [ -n "${existing:-}" ] && [ "$existing" != "$new_id" ]; then
+    docker image rm "$existing" >/dev/null 2>&1 || true
+  fi
+  log "$ref: built ($((SECONDS - start))s, $(awk -v s="$size" 'BEGIN { printf "%.1f MB", s / 1e6 }'))"
 }
 
 FORCE=0

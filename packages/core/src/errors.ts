@@ -57,6 +57,8 @@ export class CleanroomError extends Error {
   at(location: SourceLocation): this {
     const copy = Object.create(Object.getPrototypeOf(this)) as this;
     Object.assign(copy, this, { location, message: this.message, stack: this.stack });
+    // `cause` is an own non-enumerable property that Object.assign skips: carry it over too.
+    if ("cause" in this) Object.defineProperty(copy, "cause", { value: this.cause, writable: true, configurable: true, enumerable: false });
     return copy;
   }
 }

@@ -1,10 +1,9 @@
-import { type Span, SpanStatusCode } from "@opentelemetry/api";
 import { CleanroomError, ContainerError, HealthError, TimeoutError, isCleanroomError } from "./errors.js";
 import type { HealthStatus } from "./health.js";
 import type { PluginLogger, ServiceHandle, ServicePlugin, StartContext } from "./plugin.js";
 import type { ContainerBackend, ContainerSpec, RunContainerOptions, RunningContainer } from "./spec.js";
 import { type LifecycleState, StateMachine } from "./state.js";
-import { tracer } from "./tracing.js";
+import { withSpan } from "./tracing.js";
 
 export interface RetryPolicy {
   /** Total start attempts (1 = no retry). */
@@ -208,28 +207,8 @@ export class ServiceLifecycle {
     });
   }
 
-  async #span<T>(phase: string, attrs: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
-    return tracer().startActiveSpan(
-      `clnrm.service.${phase}`,
-      { attributes: { "clnrm.service": this.service, "clnrm.plugin": this.#opts.pluginType, ...this.#opts.attributes, ...attrs } },
-      async (span: Span) => {
-        const started = performance.now();
-        try {
-          const out = await fn();
-          span.setAttribute("clnrm.outcome", "ok");
-          return out;
-        } catch (err) {
-          const e = this.#wrap(err);
-          span.setAttribute("clnrm.outcome", "error");
-          span.setAttribute("clnrm.error.code", e.code);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
-          throw err;
-        } finally {
-          span.setAttribute("clnrm.duration_ms", Math.round(performance.now() - started));
-          span.end();
-        }
-      },
-    );
+  #span<T>(phase: string, attrs: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
+    return withSpan(`clnrm.service.${phase}`, { "clnrm.service": this.service, "clnrm.plugin": this.#opts.pluginType, ...this.#opts.attributes, ...attrs }, fn);
   }
 }
 

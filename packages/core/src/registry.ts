@@ -41,7 +41,8 @@ export class PluginRegistry {
   }
 
   list(): RegisteredPlugin[] {
-    return [...this.#byType.values()].sort((a, b) => a.definition.type.localeCompare(b.definition.type));
+    // Same order as types(): code-unit order, which unlike localeCompare doesn't vary with the locale.
+    return this.types().map((t) => this.#byType.get(t)!);
   }
 
   types(): string[] {

@@ -13,7 +13,9 @@ export interface ConfigIssue {
  */
 export function describeZodIssues(error: z.ZodError, knownKeys?: (path: (string | number)[]) => string[]): ConfigIssue[] {
   const out: ConfigIssue[] = [];
-  for (const issue of error.issues) {
+  // An unknown key is usually a misspelt known one, so it explains a "missing" key: report it first.
+  const issues = [...error.issues].sort((a, b) => Number(b.code === "unrecognized_keys") - Number(a.code === "unrecognized_keys"));
+  for (const issue of issues) {
     const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
     if (issue.code === "unrecognized_keys") {
       const keys = knownKeys?.(path) ?? [];
@@ -27,10 +29,13 @@ export function describeZodIssues(error: z.ZodError, knownKeys?: (path: (string 
       continue;
     }
     if (issue.code === "invalid_union" && "errors" in issue && Array.isArray(issue.errors)) {
-      // Report the branch that got furthest: the one with the fewest issues.
-      const branches = (issue.errors as z.core.$ZodIssue[][]).filter((b) => b.length > 0);
+      // Report the branch that got furthest: of the branches whose type matched the value (not
+      // just a top-level "expected string, received object"), the one with the fewest issues.
+      const branches = (issue.errors as z.core.$ZodIssue[][]).filter(
+        (b) => b.length > 0 && !b.every((i) => i.code === "invalid_type" && i.path.length === 0),
+      );
       const best = branches.sort((a, b) => a.length - b.length)[0];
-      if (best?.[0] && best[0].code !== "invalid_type") {
+      if (best?.[0]) {
         const inner = best[0];
         out.push({ path: [...path, ...inner.path.filter((p): p is string | number => typeof p !== "symbol")], message: inner.message });
         continue;

@@ -1,0 +1,203 @@
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  commandSchema,
+  envSchema,
+  healthCheckSchema,
+  healthCheckToProbe,
+  parsePort,
+  parseVolume,
+  portSchema,
+  volumeSchema,
+  volumesToMounts,
+} from "../src/config.js";
+
+describe("parsePort", () => {
+  it.each([
+    ["8080", { container: 8080 }],
+    [" 8080 ", { container: 8080 }],
+    ["18080:8080", { container: 8080, host: 18080 }],
+    ["53/udp", { container: 53, protocol: "udp" }],
+    ["5353:53/udp", { container: 53, host: 5353, protocol: "udp" }],
+    ["80/tcp", { container: 80 }],
+    ["65535", { container: 65535 }],
+    [8080, { container: 8080 }],
+    [1, { container: 1 }],
+  ] as const)("parses %j", (input, expected) => {
+    expect(parsePort(input)).toEqual(expected);
+  });
+
+  it.each([
+    ["abc", /invalid port mapping "abc"/],
+    ["70000", /container port 70000 is out of range/],
+    ["70000:80", /host port 70000 is out of range/],
+    ["1:2:3", /invalid port mapping "1:2:3"/],
+    ["0", /container port 0 is out of range/],
+    ["0:80", /host port 0 is out of range/],
+    ["80/sctp", /invalid port mapping/],
+    ["", /invalid port mapping/],
+    [0, /port 0 is out of range/],
+    [70000, /port 70000 is out of range/],
+    [80.5, /out of range/],
+    [-1, /out of range/],
+  ] as const)("rejects %j with a message", (input, message) => {
+    const r = parsePort(input);
+    expect(typeof r).toBe("string");
+    expect(r).toMatch(message);
+  });
+});
+
+describe("portSchema", () => {
+  it("parses strings and numbers", () => {
+    expect(portSchema.parse("18080:8080")).toEqual({ container: 8080, host: 18080 });
+    expect(portSchema.parse(9000)).toEqual({ container: 9000 });
+  });
+
+  it("reports parsePort's message as the issue", () => {
+    const r = portSchema.safeParse("abc");
+    expect(r.success).toBe(false);
+    expect(r.error?.issues).toHaveLength(1);
+    expect(r.error?.issues[0]?.message).toMatch(/invalid port mapping "abc": use "CONTAINER" or "HOST:CONTAINER"/);
+    expect(portSchema.safeParse(70000).error?.issues[0]?.message).toBe("port 70000 is out of range (1-65535)");
+  });
+
+  it("rejects other types", () => {
+    expect(portSchema.safeParse(true).success).toBe(false);
+    expect(portSchema.safeParse(null).success).toBe(false);
+  });
+});
+
+describe("parseVolume", () => {
+  it.each([
+    ["/a:/b", { source: "/a", target: "/b", readOnly: false, named: false }],
+    ["/a:/b:ro", { source: "/a", target: "/b", readOnly: true, named: false }],
+    ["/a:/b:rw", { source: "/a", target: "/b", readOnly: false, named: false }],
+    ["./rel:/x", { source: "./rel", target: "/x", readOnly: false, named: false }],
+    ["../up/dir:/x:ro", { source: "../up/dir", target: "/x", readOnly: true, named: false }],
+    ["~/cache:/x", { source: "~/cache", target: "/x", readOnly: false, named: false }],
+    ["name:/x", { source: "name", target: "/x", readOnly: false, named: true }],
+    ["model-cache_1.v2:/root/.ollama", { source: "model-cache_1.v2", target: "/root/.ollama", readOnly: false, named: true }],
+  ])("parses %s", (input, expected) => {
+    expect(parseVolume(input)).toEqual(expected);
+  });
+
+  it.each([
+    ["/a", /use "\/host\/path:\/container\/path"/],
+    ["/a:rel", /the container path "rel" must be absolute/],
+    ["/a:/b:xx", /use "\/host\/path:\/container\/path" with an optional ":ro"/],
+    ["/a:/b:ro:x", /invalid volume/],
+    [":/x", /the host path is empty/],
+    ["bad name!:/x", /"bad name!" is neither a path nor a volume name/],
+    ["rel/dir:/x", /neither a path nor a volume name/],
+  ])("rejects %s", (input, message) => {
+    const r = parseVolume(input);
+    expect(typeof r).toBe("string");
+    expect(r).toMatch(message);
+  });
+
+  it("volumeSchema turns errors into issues", () => {
+    expect(volumeSchema.parse("/a:/b:ro")).toEqual({ source: "/a", target: "/b", readOnly: true, named: false });
+    const r = volumeSchema.safeParse("/a:rel");
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.message).toMatch(/must be absolute/);
+  });
+});
+
+describe("volumesToMounts", () => {
+  it("resolves relative host paths against baseDir, keeps absolute ones, and maps names to volumes", () => {
+    const vols = ["./data:/data:ro", "../shared:/shared", "/abs/path:/abs", "cache:/cache"].map((v) => {
+      const p = parseVolume(v);
+      if (typeof p === "string") throw new Error(p);
+      return p;
+    });
+    expect(volumesToMounts(vols, "/work/tests")).toEqual([
+      { type: "bind", source: "/work/tests/data", target: "/data", readOnly: true },
+      { type: "bind", source: "/work/shared", target: "/shared", readOnly: false },
+      { type: "bind", source: "/abs/path", target: "/abs", readOnly: false },
+      { type: "volume", name: "cache", target: "/cache", readOnly: false },
+    ]);
+  });
+
+  it("expands ~ to the home directory", () => {
+    const home = process.env.HOME;
+    process.env.HOME = "/home/tester";
+    try {
+      const v = parseVolume("~/models:/models");
+      if (typeof v === "string") throw new Error(v);
+      expect(volumesToMounts([v], "/work/tests")).toEqual([{ type: "bind", source: resolve("/home/tester/models"), target: "/models", readOnly: false }]);
+    } finally {
+      process.env.HOME = home;
+    }
+  });
+});
+
+describe("envSchema", () => {
+  it("stringifies numbers and booleans", () => {
+    expect(envSchema.parse({ A: "x", B: 1, C: true })).toEqual({ A: "x", B: "1", C: "true" });
+    expect(envSchema.safeParse({ A: { nested: 1 } }).success).toBe(false);
+  });
+});
+
+describe("healthCheckSchema", () => {
+  it("parses each type, with defaults and durations", () => {
+    expect(healthCheckSchema.parse({ type: "http", port: 8080 })).toEqual({ type: "http", port: 8080, path: "/" });
+    expect(healthCheckSchema.parse({ type: "http", port: 8080, path: "/health", status: 204, timeout: "5s" })).toEqual({
+      type: "http",
+      port: 8080,
+      path: "/health",
+      status: 204,
+      timeout: 5000,
+    });
+    expect(healthCheckSchema.parse({ type: "tcp", port: 5432, timeout: 2 })).toEqual({ type: "tcp", port: 5432, timeout: 2000 });
+    expect(healthCheckSchema.parse({ type: "exec", command: ["pg_isready"] })).toEqual({ type: "exec", command: ["pg_isready"] });
+    expect(healthCheckSchema.parse({ type: "log", pattern: "ready", times: 2 })).toEqual({ type: "log", pattern: "ready", times: 2 });
+  });
+
+  it("rejects unknown keys, per type", () => {
+    const r = healthCheckSchema.safeParse({ type: "tcp", port: 5432, path: "/" });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.code).toBe("unrecognized_keys");
+    expect(healthCheckSchema.safeParse({ type: "http", port: 80, prot: 1 }).success).toBe(false);
+  });
+
+  it.each([0, 70000, 80.5, "8080"])("rejects port %j", (port) => {
+    expect(healthCheckSchema.safeParse({ type: "http", port }).success).toBe(false);
+    expect(healthCheckSchema.safeParse({ type: "tcp", port }).success).toBe(false);
+  });
+
+  it("rejects other bad values", () => {
+    expect(healthCheckSchema.safeParse({ type: "grpc", port: 80 }).success).toBe(false);
+    expect(healthCheckSchema.safeParse({ type: "http", port: 80, path: "health" }).success).toBe(false);
+    expect(healthCheckSchema.safeParse({ type: "exec", command: [] }).success).toBe(false);
+    expect(healthCheckSchema.safeParse({ type: "log", pattern: "" }).success).toBe(false);
+    expect(healthCheckSchema.safeParse({ type: "tcp", port: 80, timeout: "5 parsecs" }).success).toBe(false);
+  });
+
+  it("converts to probes", () => {
+    expect(healthCheckToProbe(healthCheckSchema.parse({ type: "http", port: 80, timeout: "1s" }))).toEqual({ kind: "http", port: 80, path: "/", timeoutMs: 1000 });
+    expect(healthCheckToProbe(healthCheckSchema.parse({ type: "http", port: 80, status: 204 }))).toEqual({ kind: "http", port: 80, path: "/", status: 204 });
+    expect(healthCheckToProbe(healthCheckSchema.parse({ type: "tcp", port: 5432 }))).toEqual({ kind: "tcp", port: 5432 });
+    expect(healthCheckToProbe(healthCheckSchema.parse({ type: "exec", command: ["true"], timeout: "500ms" }))).toEqual({
+      kind: "exec",
+      command: ["true"],
+      timeoutMs: 500,
+    });
+    expect(healthCheckToProbe(healthCheckSchema.parse({ type: "log", pattern: "ready" }))).toEqual({ kind: "log", pattern: "ready" });
+  });
+});
+
+describe("commandSchema", () => {
+  it("runs a string through sh -c", () => {
+    expect(commandSchema.parse("echo hi && sleep 1")).toEqual(["sh", "-c", "echo hi && sleep 1"]);
+  });
+
+  it("keeps an array as is", () => {
+    expect(commandSchema.parse(["redis-server", "--port", "6380"])).toEqual(["redis-server", "--port", "6380"]);
+  });
+
+  it("rejects empty commands", () => {
+    expect(commandSchema.safeParse("").success).toBe(false);
+    expect(commandSchema.safeParse([]).success).toBe(false);
+    expect(commandSchema.safeParse(5).success).toBe(false);
+  });
+});

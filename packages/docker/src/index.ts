@@ -1,0 +1,496 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import {
+  type ContainerBackend,
+  ContainerError,
+  type ContainerSpec,
+  type ContainerState,
+  type ExecOptions,
+  type ExecResult,
+  LABELS,
+  type NetworkHandle,
+  type RunContainerOptions,
+  type RunningContainer,
+  type SweepOptions,
+  type SweepReport,
+  TimeoutError,
+  fmtMs,
+} from "@clnrm/core";
+import type Dockerode from "dockerode";
+import { type ContainerRuntimeClient, GenericContainer, ImageName, type StartedTestContainer, getContainerRuntimeClient } from "testcontainers";
+import { containerGone, demux, execIn, firstLine, isGone, tcpOpen } from "./util.js";
+import { Tracked, describeProbe, probeHint, waitFor } from "./wait.js";
+
+export { demux, execIn, tcpOpen } from "./util.js";
+
+const DEFAULT_SOCKET = "unix:///var/run/docker.sock";
+const PING_TIMEOUT_MS = 3_000;
+const DEFAULT_STARTUP_MS = 60_000;
+const SHELLS = new Set(["sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash", "/usr/bin/bash"]);
+
+/** PID 1 that idles until stopped and exits at once on SIGTERM/SIGINT. */
+export const KEEP_ALIVE = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"];
+
+/** The labels clnrm puts on every container of a run (network and volume labels are a subset). */
+export function labelsFor(runId: string, service?: string): Record<string, string> {
+  return {
+    [LABELS.managed]: "true",
+    [LABELS.run]: runId,
+    ...(service === undefined ? {} : { [LABELS.service]: service }),
+    [LABELS.pid]: String(process.pid),
+    [LABELS.host]: hostname(),
+  };
+}
+
+export interface DockerBackendOptions {
+  /**
+   * Docker engine address (unix:///..., tcp://host:2375). testcontainers keeps one engine client per
+   * process, configured from DOCKER_HOST / ~/.testcontainers.properties; when given and DOCKER_HOST is
+   * unset, this sets DOCKER_HOST before the client is first created.
+   */
+  host?: string;
+}
+
+/**
+ * GenericContainer with access to the raw create options, for what testcontainers 11 has no builder
+ * method for: HostConfig.Init, HostConfig.DeviceRequests (GPUs), HostConfig.Mounts (named volumes),
+ * and NetworkingConfig (aliases at create time: one call instead of create + connect, and no
+ * attachment to the default bridge).
+ */
+class SpecContainer extends GenericContainer {
+  patch(fn: (create: Dockerode.ContainerCreateOptions, host: Dockerode.HostConfig) => void): this {
+    fn(this.createOpts, this.hostConfig);
+    return this;
+  }
+}
+
+/** Never pull if the image is there; our own cached inspect decides beforehand. */
+const PULL_IF_MISSING = { shouldPull: () => false };
+
+export class DockerBackend implements ContainerBackend {
+  readonly name = "docker";
+  readonly #host: string | undefined;
+  readonly #images = new Map<string, Promise<Dockerode.ImageInspectInfo>>();
+  readonly #volumes = new Map<string, Promise<void>>();
+
+  constructor(options: DockerBackendOptions = {}) {
+    this.#host = options.host;
+  }
+
+  /** Where the engine is expected, for messages. */
+  get address(): string {
+    return this.#host ?? process.env.DOCKER_HOST ?? DEFAULT_SOCKET;
+  }
+
+  async #client(): Promise<ContainerRuntimeClient> {
+    if (this.#host && !process.env.DOCKER_HOST) process.env.DOCKER_HOST = this.#host;
+    return getContainerRuntimeClient();
+  }
+
+  /** The dockerode instance testcontainers uses (same engine, same options). Used for inspect, exec, logs, remove, networks, volumes, sweep. */
+  async #docker(): Promise<Dockerode> {
+    return (await this.#client()).container.dockerode;
+  }
+
+  async ping(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("timeout")), PING_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([(async () => (await this.#docker()).ping())(), deadline]);
+    } catch (err) {
+      throw new ContainerError(`cannot reach the Docker engine at ${this.address}`, {
+        hint: "start it (sudo systemctl start docker, or dockerd &) or set DOCKER_HOST",
+        cause: err,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async createNetwork(runId: string): Promise<NetworkHandle> {
+    const docker = await this.#docker();
+    const name = `clnrm-${runId}`;
+    let net: Dockerode.Network;
+    try {
+      net = await docker.createNetwork({ Name: name, Driver: "bridge", CheckDuplicate: true, Labels: labelsFor(runId) });
+    } catch (err) {
+      throw new ContainerError(`cannot create network '${name}': ${firstLine(err)}`, {
+        hint: "a network of that name may be left over; run clnrm gc",
+        cause: err,
+      });
+    }
+    let removed: Promise<void> | undefined;
+    return {
+      id: net.id,
+      name,
+      remove: () => {
+        removed ??= net.remove().catch((err: unknown) => {
+          if (!isGone(err)) {
+            removed = undefined;
+            throw err;
+          }
+        });
+        return removed;
+      },
+    };
+  }
+
+  /** Image inspect, cached per image for the process. Pulls once if missing; throws a one-line error if that fails. */
+  #image(client: ContainerRuntimeClient, image: string): Promise<Dockerode.ImageInspectInfo> {
+    let p = this.#images.get(image);
+    if (!p) {
+      p = (async () => {
+        const docker = client.container.dockerode;
+        try {
+          return await docker.getImage(image).inspect();
+        } catch (err) {
+          if (!isGone(err)) throw err;
+        }
+        try {
+          await client.image.pull(ImageName.fromString(image), { force: true, platform: undefined });
+          return await docker.getImage(image).inspect();
+        } catch (err) {
+          throw new ContainerError(`image '${image}' not found locally and could not be pulled: ${firstLine(err)}`, {
+            hint: "build it, or check the name",
+            cause: err,
+          });
+        }
+      })();
+      p.catch(() => this.#images.delete(image));
+      this.#images.set(image, p);
+    }
+    return p;
+  }
+
+  #volume(docker: Dockerode, name: string, labels: Record<string, string> | undefined): Promise<void> {
+    let p = this.#volumes.get(name);
+    if (!p) {
+      p = (async () => {
+        try {
+          await docker.getVolume(name).inspect();
+        } catch (err) {
+          if (!isGone(err)) throw err;
+          await docker.createVolume({ Name: name, Labels: { ...labels, [LABELS.managed]: "true" } });
+        }
+      })();
+      p.catch(() => this.#volumes.delete(name));
+      this.#volumes.set(name, p);
+    }
+    return p;
+  }
+
+  async run(spec: ContainerSpec, options: RunContainerOptions): Promise<RunningContainer> {
+    const { runId, service, network, signal } = options;
+    const fail = (what: string, err: unknown) =>
+      new ContainerError(`service '${service}': ${what}: ${firstLine(err)}`, { service, cause: err });
+    if (signal?.aborted) throw new ContainerError(`service '${service}': start was cancelled`, { service });
+    if (spec.networkOf && spec.ports?.length) {
+      throw new ContainerError(`service '${service}': a container sharing another's network (networkOf) cannot publish ports`, {
+        service,
+        hint: "publish the ports on the container whose network it shares",
+      });
+    }
+    const client = await this.#client();
+    const docker = client.container.dockerode;
+    const image = await this.#image(client, spec.image);
+
+    const safe = service.replace(/[^a-zA-Z0-9_.-]/g, "_");
+    const name = `clnrm-${runId}-${safe}-${randomBytes(3).toString("hex")}`;
+    const c = new SpecContainer(spec.image).withName(name).withAutoCleanup(false).withPullPolicy(PULL_IF_MISSING);
+
+    if (spec.env) c.withEnvironment(spec.env);
+    const ports = [...(spec.ports ?? [])];
+    const probe = spec.health;
+    if (!spec.networkOf && probe && (probe.kind === "http" || probe.kind === "tcp") && !ports.some((p) => p.container === probe.port)) {
+      ports.push({ container: probe.port });
+    }
+    if (ports.length) {
+      c.withExposedPorts(
+        ...ports.map((p) =>
+          p.host === undefined
+            ? { container: p.container, host: 0, protocol: p.protocol ?? "tcp" }
+            : { container: p.container, host: p.host, protocol: p.protocol ?? "tcp" },
+        ),
+      );
+      // host: 0 means "any" to Docker; testcontainers writes it as HostPort "0".
+    }
+    const binds = spec.mounts?.filter((m) => m.type === "bind") ?? [];
+    if (binds.length) c.withBindMounts(binds.map((m) => ({ source: m.source, target: m.target, mode: m.readOnly ? "ro" : "rw" })));
+    const tmpfs: Record<string, string> = {};
+    for (const m of spec.mounts ?? []) if (m.type === "tmpfs") tmpfs[m.target] = m.sizeMb ? `rw,size=${m.sizeMb}m` : "rw";
+    if (Object.keys(tmpfs).length) c.withTmpFs(tmpfs);
+    const volumes = spec.mounts?.filter((m) => m.type === "volume") ?? [];
+    await Promise.all(volumes.map((v) => this.#volume(docker, v.name, v.labels)));
+
+    const keep = spec.keepAlive === true || (spec.keepAlive === "auto" && isBareShell(spec, image));
+    if (keep) {
+      c.withEntrypoint(spec.entrypoint ?? [KEEP_ALIVE[0]!]).withCommand(spec.entrypoint ? KEEP_ALIVE : KEEP_ALIVE.slice(1));
+    } else {
+      if (spec.entrypoint) c.withEntrypoint(spec.entrypoint);
+      if (spec.command) c.withCommand(spec.command);
+    }
+    if (spec.workdir) c.withWorkingDir(spec.workdir);
+    if (spec.user) c.withUser(spec.user);
+    const r = spec.resources;
+    if (r?.memoryMb !== undefined || r?.cpus !== undefined) {
+      c.withResourcesQuota({
+        ...(r.memoryMb === undefined ? {} : { memory: r.memoryMb / 1024 }),
+        ...(r.cpus === undefined ? {} : { cpu: r.cpus }),
+      });
+    }
+    if (r?.shmSizeMb) c.withSharedMemorySize(r.shmSizeMb * 1024 * 1024);
+    if (spec.privileged) c.withPrivilegedMode();
+    if (spec.capAdd?.length) c.withAddedCapabilities(...spec.capAdd);
+    c.withLabels({ ...spec.labels, ...labelsFor(runId, service), [LABELS.startedAt]: new Date().toISOString() });
+
+    if (spec.networkOf) {
+      c.withNetworkMode(`container:${spec.networkOf}`);
+    } else if (network) {
+      c.withNetworkMode(network.name);
+    }
+    c.patch((create, host) => {
+      if (spec.init) host.Init = true;
+      if (volumes.length) {
+        host.Mounts = volumes.map((v) => ({ Type: "volume" as const, Source: v.name, Target: v.target, ReadOnly: !!v.readOnly }));
+      }
+      if (spec.gpus) {
+        const g = spec.gpus;
+        host.DeviceRequests = [
+          { Driver: g.driver ?? "nvidia", Count: g.count === "all" ? -1 : g.count, Capabilities: [g.capabilities ?? ["gpu"]] },
+        ];
+      }
+      if (network && !spec.networkOf) {
+        const aliases = [...new Set([service, ...(spec.aliases ?? [])])];
+        create.NetworkingConfig = { EndpointsConfig: { [network.name]: { Aliases: aliases } } };
+      }
+    });
+
+    const timeoutMs = probe?.timeoutMs ?? options.startupTimeoutMs ?? DEFAULT_STARTUP_MS;
+    const wait = new Tracked(waitFor(probe, client.info.containerRuntime.host));
+    c.withWaitStrategy(wait).withStartupTimeout(timeoutMs);
+
+    let started: StartedTestContainer;
+    try {
+      started = await c.start();
+    } catch (err) {
+      // testcontainers removes a container that failed its wait, but not one that failed to start.
+      await docker
+        .getContainer(name)
+        .remove({ force: true, v: true })
+        .catch(() => {});
+      if (!probe || !wait.failed) throw fail("cannot start container", err);
+      if (/exited|ended/i.test(firstLine(err))) {
+        throw new ContainerError(`service '${service}': container exited before health check ${describeProbe(probe)} passed`, {
+          service,
+          hint: "check the container's command and logs",
+          cause: err,
+        });
+      }
+      throw new TimeoutError(`service '${service}': health check ${describeProbe(probe)} not ready after ${fmtMs(timeoutMs)}`, timeoutMs, {
+        service,
+        hint: probeHint(probe),
+        cause: err,
+      });
+    }
+    const container = new DockerContainer(docker, started, spec, network?.name, ports);
+    if (signal?.aborted) {
+      await container.remove();
+      throw new ContainerError(`service '${service}': start was cancelled`, { service });
+    }
+    return container;
+  }
+
+  async sweep(options: SweepOptions = {}): Promise<SweepReport> {
+    const docker = await this.#docker();
+    const filter = [`${LABELS.managed}=true`, ...(options.runId ? [`${LABELS.run}=${options.runId}`] : [])];
+    const filters = JSON.stringify({ label: filter });
+    const host = hostname();
+    const selected = (labels: Record<string, string> | undefined) => {
+      if (options.runId || options.all) return true;
+      return labels?.[LABELS.host] === host && !pidAlive(Number(labels[LABELS.pid]));
+    };
+    const report: SweepReport = { containers: [], networks: [], volumes: [] };
+
+    const containers = (await docker.listContainers({ all: true, filters })).filter((c) => selected(c.Labels));
+    await Promise.all(
+      containers.map(async (c) => {
+        try {
+          await docker.getContainer(c.Id).remove({ force: true, v: true });
+        } catch (err) {
+          if (!isGone(err)) return;
+        }
+        report.containers.push(c.Names[0]?.replace(/^\//, "") ?? c.Id);
+      }),
+    );
+    const networks = (await docker.listNetworks({ filters })).filter((n) => selected(n.Labels));
+    await Promise.all(
+      networks.map(async (n) => {
+        try {
+          await docker.getNetwork(n.Id).remove();
+        } catch (err) {
+          if (!isGone(err)) return;
+        }
+        report.networks.push(n.Name);
+      }),
+    );
+    if (options.volumes) {
+      const { Volumes } = await docker.listVolumes({ filters: JSON.stringify({ label: [`${LABELS.managed}=true`] }) });
+      await Promise.all(
+        (Volumes ?? []).map(async (v) => {
+          try {
+            await docker.getVolume(v.Name).remove();
+            report.volumes.push(v.Name);
+            this.#volumes.delete(v.Name);
+          } catch {
+            // In use by a container that was not swept: keep it.
+          }
+        }),
+      );
+    }
+    return report;
+  }
+}
+
+function isBareShell(spec: ContainerSpec, image: Dockerode.ImageInspectInfo): boolean {
+  const entrypoint = spec.entrypoint ?? image.Config.Entrypoint ?? [];
+  const cmd = spec.command ?? image.Config.Cmd ?? [];
+  const ep = typeof entrypoint === "string" ? [entrypoint] : entrypoint;
+  return ep.filter((s) => s !== "").length === 0 && cmd.length === 1 && SHELLS.has(cmd[0]!);
+}
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+class DockerContainer implements RunningContainer {
+  readonly id: string;
+  readonly name: string;
+  readonly image: string;
+  readonly host: string;
+  readonly networkIp: string | undefined;
+  readonly ports: Readonly<Record<number, number>>;
+  readonly #c: Dockerode.Container;
+  readonly #spec: ContainerSpec;
+  #removed: Promise<void> | undefined;
+
+  constructor(
+    docker: Dockerode,
+    started: StartedTestContainer,
+    spec: ContainerSpec,
+    networkName: string | undefined,
+    ports: ContainerSpec["ports"] & object,
+  ) {
+    this.id = started.getId();
+    this.name = started.getName().replace(/^\//, "");
+    this.image = spec.image;
+    this.host = started.getHost();
+    this.networkIp = networkName ? started.getIpAddress(networkName) || undefined : undefined;
+    const map: Record<number, number> = {};
+    for (const p of ports) map[p.container] = started.getMappedPort(p.container, p.protocol ?? "tcp");
+    this.ports = Object.freeze(map);
+    this.#c = docker.getContainer(this.id);
+    this.#spec = spec;
+  }
+
+  mappedPort(containerPort: number): number {
+    const p = this.ports[containerPort];
+    if (p === undefined) {
+      const known = Object.keys(this.ports);
+      throw new ContainerError(
+        `container '${this.name}': port ${containerPort} is not published${known.length ? ` (published: ${known.join(", ")})` : ""}`,
+        { hint: "add it to the service's ports" },
+      );
+    }
+    return p;
+  }
+
+  async exec(command: string[], options?: ExecOptions): Promise<ExecResult> {
+    try {
+      return await execIn(this.#c, command, options);
+    } catch (err) {
+      if (isGone(err)) throw containerGone(this.id);
+      if (err instanceof TimeoutError || err instanceof ContainerError) throw err;
+      throw new ContainerError(`container '${this.name}': exec '${command.join(" ")}' failed: ${firstLine(err)}`, { cause: err });
+    }
+  }
+
+  async logs(options: { tail?: number } = {}): Promise<string> {
+    try {
+      const buf = await this.#c.logs({ follow: false, stdout: true, stderr: true, ...(options.tail === undefined ? {} : { tail: options.tail }) });
+      return demux(buf);
+    } catch (err) {
+      if (isGone(err)) return "";
+      throw err;
+    }
+  }
+
+  async state(): Promise<ContainerState> {
+    try {
+      const s = (await this.#c.inspect()).State;
+      return { running: s.Running, status: s.Status, ...(s.Running ? {} : { exitCode: s.ExitCode }) };
+    } catch (err) {
+      if (isGone(err)) return { running: false, status: "removed" };
+      throw err;
+    }
+  }
+
+  remove(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#removed ??= (async () => {
+      const t = options.timeoutMs;
+      if (t && t > 0) await this.#c.stop({ t: Math.max(1, Math.ceil(t / 1000)) }).catch(ignoreGone);
+      await this.#c.remove({ force: true, v: true }).catch(ignoreGone);
+    })().catch((err: unknown) => {
+      this.#removed = undefined;
+      throw err;
+    });
+    return this.#removed;
+  }
+
+  async probe(): Promise<boolean> {
+    const p = this.#spec.health;
+    try {
+      switch (p?.kind) {
+        case undefined:
+          return (await this.state()).running;
+        case "http": {
+          const res = await fetch(`http://${this.host}:${this.mappedPort(p.port)}${p.path ?? "/"}`, {
+            signal: AbortSignal.timeout(2_000),
+            redirect: "manual",
+          });
+          await res.body?.cancel();
+          return p.status === undefined ? res.status >= 200 && res.status < 400 : res.status === p.status;
+        }
+        case "tcp":
+          return await tcpOpen(this.host, this.mappedPort(p.port));
+        case "exec":
+          return (await this.exec(p.command, { timeoutMs: 5_000 })).exitCode === 0;
+        case "log": {
+          const hits = (await this.logs()).match(new RegExp(p.pattern, "g"))?.length ?? 0;
+          return hits >= (p.times ?? 1);
+        }
+      }
+    } catch {
+      return false;
+    }
+  }
+}
+
+function ignoreGone(err: unknown): void {
+  if (!isGone(err)) throw err;
+}
+
+let shared: DockerBackend | undefined;
+
+/** The process-wide DockerBackend, created on first use. */
+export function dockerBackend(): DockerBackend {
+  shared ??= new DockerBackend();
+  return shared;
+}

@@ -1,0 +1,117 @@
+import type { HealthProbe } from "@clnrm/core";
+import type Dockerode from "dockerode";
+import { type BoundPorts, Wait, type WaitStrategy } from "testcontainers";
+import { execIn, tcpOpen } from "./util.js";
+
+/** testcontainers does not export AbstractWaitStrategy; this is the same small base. */
+abstract class BaseWait implements WaitStrategy {
+  protected timeoutMs = 60_000;
+  #set = false;
+  abstract waitUntilReady(container: Dockerode.Container, boundPorts: BoundPorts, startTime?: Date): Promise<void>;
+  withStartupTimeout(ms: number): this {
+    this.timeoutMs = ms;
+    this.#set = true;
+    return this;
+  }
+  isStartupTimeoutSet(): boolean {
+    return this.#set;
+  }
+  getStartupTimeout(): number {
+    return this.timeoutMs;
+  }
+}
+
+/** Resolves at once: "started" is enough (no probe). Avoids testcontainers' default port wait. */
+export class NoWait extends BaseWait {
+  async waitUntilReady(): Promise<void> {}
+}
+
+/** Delegates to a strategy and remembers whether waiting (rather than create/start) failed. */
+export class Tracked extends BaseWait {
+  failed = false;
+  constructor(readonly inner: WaitStrategy) {
+    super();
+  }
+  override withStartupTimeout(ms: number): this {
+    this.inner.withStartupTimeout(ms);
+    return super.withStartupTimeout(ms);
+  }
+  async waitUntilReady(container: Dockerode.Container, boundPorts: BoundPorts, startTime?: Date): Promise<void> {
+    try {
+      await this.inner.waitUntilReady(container, boundPorts, startTime);
+    } catch (err) {
+      this.failed = true;
+      throw err;
+    }
+  }
+}
+
+/** Polls `check` until it returns true; gives up early if the container exits. */
+class PollWait extends BaseWait {
+  constructor(readonly check: (c: Dockerode.Container, ports: BoundPorts) => Promise<boolean>) {
+    super();
+  }
+  async waitUntilReady(container: Dockerode.Container, boundPorts: BoundPorts): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (let i = 0; ; i++) {
+      if (await this.check(container, boundPorts).catch(() => false)) return;
+      if (i % 5 === 4) {
+        const info = await container.inspect();
+        if (!info.State.Running) throw new Error(`container exited with code ${info.State.ExitCode}`);
+      }
+      if (Date.now() + 100 > deadline) throw new Error(`not ready after ${this.timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/**
+ * The testcontainers wait strategy for a probe. http and log use testcontainers' own strategies;
+ * tcp and exec poll with our own checks, because Wait.forListeningPorts() checks every port through a
+ * shell inside the container and Wait.forSuccessfulCommand() runs `/bin/sh -c` (busybox/distroless
+ * images have no bash, some no shell at all).
+ */
+export function waitFor(probe: HealthProbe | undefined, host: string): WaitStrategy {
+  switch (probe?.kind) {
+    case undefined:
+      return new NoWait();
+    case "http": {
+      const want = probe.status;
+      return Wait.forHttp(probe.path ?? "/", probe.port, { abortOnContainerExit: true })
+        .forStatusCodeMatching((s) => (want === undefined ? s >= 200 && s < 400 : s === want))
+        .withReadTimeout(2_000);
+    }
+    case "tcp":
+      return new PollWait(async (_c, ports) => tcpOpen(host, ports.getBinding(probe.port)));
+    case "exec":
+      return new PollWait(async (c) => (await execIn(c, probe.command, { timeoutMs: 5_000 })).exitCode === 0);
+    case "log":
+      return Wait.forLogMessage(new RegExp(probe.pattern), probe.times ?? 1);
+  }
+}
+
+/** "http :8080/" and friends, for messages. */
+export function describeProbe(probe: HealthProbe): string {
+  switch (probe.kind) {
+    case "http":
+      return `http :${probe.port}${probe.path ?? "/"}`;
+    case "tcp":
+      return `tcp :${probe.port}`;
+    case "exec":
+      return `exec '${probe.command.join(" ")}'`;
+    case "log":
+      return `log /${probe.pattern}/`;
+  }
+}
+
+export function probeHint(probe: HealthProbe): string {
+  switch (probe.kind) {
+    case "http":
+    case "tcp":
+      return `check that the container listens on ${probe.port}, or raise health_check.timeout`;
+    case "exec":
+      return "check that the command succeeds in the container, or raise health_check.timeout";
+    case "log":
+      return "check the container's logs for the pattern, or raise health_check.timeout";
+  }
+}

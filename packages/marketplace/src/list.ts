@@ -1,0 +1,119 @@
+import { readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { builtinTypeOfPackage } from "./builtins.js";
+import { type PackageJson, clnrmManifest, isDirectory, readPackageJson } from "./manifest.js";
+import { COMMUNITY_PREFIX, OFFICIAL_PREFIX } from "./names.js";
+
+/** One service type provided by an installed plugin package. */
+export interface InstalledPlugin {
+  readonly type: string;
+  readonly package: string;
+  readonly version: string | undefined;
+  /** From the package's `clnrm.apiVersion`; undefined when it doesn't say. */
+  readonly apiVersion: number | undefined;
+  readonly description: string | undefined;
+  /** True for `@clnrm/*` packages. */
+  readonly official: boolean;
+  /** The package directory (as found under node_modules). */
+  readonly path: string;
+}
+
+/** The directories `projectDir` and its ancestors, nearest first. */
+export function ancestors(projectDir: string): string[] {
+  const out: string[] = [];
+  let dir = resolve(projectDir);
+  for (;;) {
+    out.push(dir);
+    const parent = dirname(dir);
+    if (parent === dir) return out;
+    dir = parent;
+  }
+}
+
+function entries(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** The type a package provides by its name alone, when it has no `clnrm.types`. */
+function typeFromName(name: string): string {
+  const builtin = builtinTypeOfPackage(name);
+  if (builtin) return builtin;
+  if (name.startsWith(OFFICIAL_PREFIX)) return name.slice(OFFICIAL_PREFIX.length).replaceAll("-", "_");
+  const scoped = /^(@[^/]+)\/clnrm-plugin-(.+)$/.exec(name);
+  if (scoped) return `${scoped[1]}/${scoped[2]}`;
+  if (name.startsWith(COMMUNITY_PREFIX)) return name.slice(COMMUNITY_PREFIX.length);
+  return name;
+}
+
+/** Package names in one node_modules directory that follow a plugin naming convention. */
+function conventionalNames(nodeModules: string): string[] {
+  const out: string[] = [];
+  for (const e of entries(nodeModules)) {
+    if (e.startsWith(COMMUNITY_PREFIX)) out.push(e);
+    else if (e.startsWith("@")) {
+      for (const s of entries(join(nodeModules, e))) {
+        if ((e === "@clnrm" && s.startsWith("plugin-")) || s.startsWith(COMMUNITY_PREFIX)) out.push(`${e}/${s}`);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The plugin packages visible from `projectDir`, without importing any: walking up the node_modules
+ * directories like Node does, packages named `@clnrm/plugin-*`, `clnrm-plugin-*` or `@scope/clnrm-plugin-*`,
+ * plus the dependencies and devDependencies of the project's package.json files whose package.json has the
+ * `clnrm-plugin` keyword. The nearest copy of a package wins. One row per provided type, sorted by type.
+ */
+export function listInstalledPlugins(projectDir: string): InstalledPlugin[] {
+  const dirs = ancestors(projectDir);
+  const found = new Map<string, { dir: string; pkg: PackageJson }>();
+  const locate = (name: string): void => {
+    if (found.has(name)) return;
+    for (const d of dirs) {
+      const dir = join(d, "node_modules", name);
+      if (!isDirectory(dir)) continue;
+      const pkg = readPackageJson(dir);
+      if (pkg) found.set(name, { dir, pkg });
+      return;
+    }
+  };
+
+  for (const d of dirs) for (const name of conventionalNames(join(d, "node_modules"))) locate(name);
+  const declared = new Set<string>();
+  for (const d of dirs) {
+    const project = readPackageJson(d);
+    if (!project) continue;
+    for (const deps of [project.dependencies, project.devDependencies]) {
+      if (deps && typeof deps === "object") for (const name of Object.keys(deps)) declared.add(name);
+    }
+  }
+  for (const name of declared) {
+    if (found.has(name)) continue;
+    locate(name);
+    const hit = found.get(name);
+    if (hit && !(Array.isArray(hit.pkg.keywords) && hit.pkg.keywords.includes("clnrm-plugin"))) found.delete(name);
+  }
+
+  const rows: InstalledPlugin[] = [];
+  for (const [name, { dir, pkg }] of found) {
+    const manifest = clnrmManifest(pkg);
+    const types = manifest?.types && manifest.types.length > 0 ? manifest.types : [typeFromName(name)];
+    for (const type of new Set(types)) {
+      rows.push({
+        type,
+        package: name,
+        version: typeof pkg.version === "string" ? pkg.version : undefined,
+        apiVersion: manifest?.apiVersion,
+        description: typeof pkg.description === "string" ? pkg.description : undefined,
+        official: name.startsWith("@clnrm/"),
+        path: dir,
+      });
+    }
+  }
+  return rows.sort((a, b) => a.type.localeCompare(b.type) || a.package.localeCompare(b.package));
+}

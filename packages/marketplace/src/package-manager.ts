@@ -1,0 +1,38 @@
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+
+export type PackageManager = "pnpm" | "yarn" | "bun" | "npm";
+
+const LOCKFILES: readonly (readonly [string, PackageManager])[] = [
+  ["pnpm-lock.yaml", "pnpm"],
+  ["yarn.lock", "yarn"],
+  ["bun.lock", "bun"],
+  ["bun.lockb", "bun"],
+  ["package-lock.json", "npm"],
+  ["npm-shrinkwrap.json", "npm"],
+];
+
+/** The package manager of the project: the lockfile nearest to `projectDir`, walking up; npm when there is none. */
+export function detectPackageManager(projectDir: string): PackageManager {
+  let dir = resolve(projectDir);
+  for (;;) {
+    for (const [file, pm] of LOCKFILES) if (existsSync(join(dir, file))) return pm;
+    const parent = dirname(dir);
+    if (parent === dir) return "npm";
+    dir = parent;
+  }
+}
+
+/** The command that adds `pkg` as a dev dependency (`pnpm add -D pkg`, `npm install -D pkg`, ...). */
+export function installCommand(pkg: string, pm: PackageManager): string {
+  switch (pm) {
+    case "pnpm":
+      return `pnpm add -D ${pkg}`;
+    case "yarn":
+      return `yarn add -D ${pkg}`;
+    case "bun":
+      return `bun add -d ${pkg}`;
+    default:
+      return `npm install -D ${pkg}`;
+  }
+}

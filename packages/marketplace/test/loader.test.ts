@@ -1,0 +1,360 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { PluginNotFoundError, ValidationError } from "@clnrm/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { PluginLoader, resolvePlugin } from "../src/index.js";
+import { addPackage, cleanup, defSource, importCount, makeProject, tempDir, write } from "./fixtures.js";
+
+const coreVersion = (createRequire(import.meta.url)("@clnrm/core/package.json") as { version: string }).version;
+
+afterEach(cleanup);
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("resolution order", () => {
+  function projectWithAll(): string {
+    const root = makeProject();
+    addPackage(root, "@clnrm/plugin-hello");
+    addPackage(root, "clnrm-plugin-hello");
+    addPackage(root, "hello");
+    addPackage(root, "my-hello");
+    return root;
+  }
+
+  it("an explicit package wins", async () => {
+    const root = projectWithAll();
+    const r = await new PluginLoader().resolvePlugin("hello", { projectDir: root, explicitPackage: "my-hello" });
+    expect(r.package).toBe("my-hello");
+    expect(r.definition.description).toBe("my-hello plugin");
+    expect(importCount(root, "@clnrm/plugin-hello")).toBe(0);
+  });
+
+  it("an explicit package does not fall back to the conventions", async () => {
+    const root = projectWithAll();
+    const err = await rejection(new PluginLoader().resolvePlugin("hello", { projectDir: root, explicitPackage: "other-hello" }));
+    expect(err).toBeInstanceOf(PluginNotFoundError);
+    expect((err as PluginNotFoundError).candidates).toEqual(["other-hello"]);
+    expect(err.message).toBe("plugin package 'other-hello' for service type 'hello' is not installed");
+  });
+
+  it("then the official package (alias table)", async () => {
+    const root = projectWithAll();
+    addPackage(root, "@clnrm/plugin-generic-container", { clnrm: { types: ["generic_container"] } });
+    addPackage(root, "clnrm-plugin-generic_container", { clnrm: { types: ["generic_container"] } });
+    const loader = new PluginLoader();
+    const gc = await loader.resolvePlugin("generic_container", { projectDir: root });
+    expect(gc.package).toBe("@clnrm/plugin-generic-container");
+    expect(gc.official).toBe(true);
+    expect(gc.source).toBe("@clnrm/plugin-generic-container@1.0.0");
+    const hello = await loader.resolvePlugin("hello", { projectDir: root });
+    expect(hello.package).toBe("@clnrm/plugin-hello");
+  });
+
+  it("then clnrm-plugin-X, then the raw name", async () => {
+    const a = makeProject();
+    addPackage(a, "clnrm-plugin-hello");
+    addPackage(a, "hello");
+    const r1 = await new PluginLoader().resolvePlugin("hello", { projectDir: a });
+    expect(r1.package).toBe("clnrm-plugin-hello");
+    expect(r1.official).toBe(false);
+    expect(importCount(a, "hello")).toBe(0);
+
+    const b = makeProject();
+    addPackage(b, "hello");
+    const r2 = await new PluginLoader().resolvePlugin("hello", { projectDir: b });
+    expect(r2.package).toBe("hello");
+  });
+
+  it("maps @scope/name to @scope/clnrm-plugin-name before the raw name", async () => {
+    const root = makeProject();
+    addPackage(root, "@acme/clnrm-plugin-db", { clnrm: { types: ["@acme/db"] } });
+    addPackage(root, "@acme/db", { clnrm: { types: ["@acme/db"] } });
+    const r = await new PluginLoader().resolvePlugin("@acme/db", { projectDir: root });
+    expect(r.package).toBe("@acme/clnrm-plugin-db");
+    expect(r.type).toBe("@acme/db");
+
+    const only = makeProject();
+    addPackage(only, "@acme/db", { clnrm: { types: ["@acme/db"] } });
+    expect((await new PluginLoader().resolvePlugin("@acme/db", { projectDir: only })).package).toBe("@acme/db");
+  });
+
+  it("skips a raw-name package that is not declared as a plugin, without importing it", async () => {
+    const root = makeProject();
+    addPackage(root, "redis", { keywords: ["database"], clnrm: null });
+    const err = await rejection(new PluginLoader().resolvePlugin("redis", { projectDir: root }));
+    expect(err).toBeInstanceOf(PluginNotFoundError);
+    expect((err as PluginNotFoundError).hint).toContain("'redis' is installed but is not a clnrm plugin");
+    expect(importCount(root, "redis")).toBe(0);
+  });
+});
+
+describe("resolution from the project directory", () => {
+  it("finds packages walking up from the project dir, not from where clnrm is installed", async () => {
+    const workspace = tempDir();
+    addPackage(workspace, "clnrm-plugin-hello");
+    const nested = makeProject({ dir: join(workspace, "packages", "app", "tests") });
+    const r = await new PluginLoader().resolvePlugin("hello", { projectDir: nested });
+    expect(r.packageDir).toContain(workspace);
+
+    // a sibling project outside the workspace can't see it
+    const outside = makeProject();
+    const err = await rejection(new PluginLoader().resolvePlugin("hello", { projectDir: outside }));
+    expect(err).toBeInstanceOf(PluginNotFoundError);
+  });
+
+  it("does not see the packages installed next to clnrm itself", async () => {
+    // `semver` (and @clnrm/core) resolve from this package, but not from a temp project
+    const project = makeProject();
+    const err = await rejection(new PluginLoader().resolvePlugin("semver", { projectDir: project }));
+    expect(err).toBeInstanceOf(PluginNotFoundError);
+    expect((err as PluginNotFoundError).candidates).toEqual(["@clnrm/plugin-semver", "clnrm-plugin-semver", "semver"]);
+  });
+
+  it("never imports a Node built-in for a raw name", async () => {
+    const project = makeProject();
+    const err = await rejection(new PluginLoader().resolvePlugin("fs", { projectDir: project }));
+    expect(err).toBeInstanceOf(PluginNotFoundError);
+  });
+});
+
+describe("paths and URLs as types", () => {
+  it.each(["./evil.js", "../evil.js", "EVIL_ABS", "EVIL_URL", "data:text/javascript,globalThis.x=1", "node:fs", "evil\\x"])(
+    "refuses %s without importing anything",
+    async (raw) => {
+      const root = makeProject();
+      write(join(root, "sub", "package.json"), "{}");
+      const evil = join(root, "evil.js");
+      const marker = join(root, "evil-imported");
+      write(evil, `import { writeFileSync } from "node:fs"; writeFileSync(${JSON.stringify(marker)}, "1"); export default {};\n`);
+      const type = raw === "EVIL_ABS" ? evil : raw === "EVIL_URL" ? `file://${evil}` : raw;
+      const projectDir = raw.startsWith("../") ? join(root, "sub") : root;
+      const err = await rejection(new PluginLoader().resolvePlugin(type, { projectDir }));
+      expect(err).toBeInstanceOf(ValidationError);
+      expect(err.message).toMatch(new RegExp(`^type ".*" is not a plugin name`));
+      if (type === "./evil.js") {
+        expect(err.message).toBe('type "./evil.js" is not a plugin name: a local plugin needs an explicit package = "./path"');
+      }
+      expect(existsSync(marker)).toBe(false);
+    },
+  );
+});
+
+describe("explicit local packages", () => {
+  it("loads a relative directory with a package.json, resolved against the project dir", async () => {
+    const root = makeProject();
+    addPackage(root, "local-hello", {}, join(root, "local-plugin"));
+    const r = await new PluginLoader().resolvePlugin("hello", { projectDir: root, explicitPackage: "./local-plugin" });
+    expect(r.package).toBe("./local-plugin");
+    expect(r.packageDir).toBe(join(root, "local-plugin"));
+    expect(r.version).toBe("1.0.0");
+    expect(r.official).toBe(false);
+  });
+
+  it("loads a relative file, and ../ paths", async () => {
+    const root = makeProject();
+    write(join(root, "plugins", "one.js"), `export default ${defSource("one")};\n`);
+    const testDir = join(root, "tests");
+    write(join(testDir, "x.clnrm.toml"), "");
+    const r = await new PluginLoader().resolvePlugin("one", { projectDir: testDir, explicitPackage: "../plugins/one.js" });
+    expect(r.entry).toBe(join(root, "plugins", "one.js"));
+    expect(r.packageDir).toBeUndefined();
+    expect(r.source).toBe("../plugins/one.js");
+  });
+
+  it("reports a missing local plugin", async () => {
+    const root = makeProject();
+    const err = await rejection(new PluginLoader().resolvePlugin("hello", { projectDir: root, explicitPackage: "./nope" }));
+    expect(err).toBeInstanceOf(PluginNotFoundError);
+    expect(err.message).toBe("local plugin './nope' for service type 'hello' not found");
+    expect((err as PluginNotFoundError).hint).toContain(join(root, "nope"));
+  });
+});
+
+describe("checks", () => {
+  it("refuses a package whose default export is not a branded definition", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-hello", { defaultExport: `{ type: "hello", create() {} }` });
+    const err = await rejection(new PluginLoader().resolvePlugin("hello", { projectDir: root }));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toBe(
+      "package 'clnrm-plugin-hello' does not export a clnrm plugin (default export must be definePlugin({...}))",
+    );
+  });
+
+  it("refuses an array with an unbranded element", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-hello", { defaultExport: `[${defSource("hello")}, { type: "x" }]` });
+    await expect(new PluginLoader().resolvePlugin("hello", { projectDir: root })).rejects.toThrow(/does not export a clnrm plugin/);
+  });
+
+  it("refuses a definition built for another plugin API version", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-future", { version: "1.2.0", clnrm: { types: ["future"] }, defaultExport: defSource("future", 2) });
+    const err = await rejection(new PluginLoader().resolvePlugin("future", { projectDir: root }));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toBe(
+      `plugin 'clnrm-plugin-future@1.2.0' uses plugin API v2, this clnrm (@clnrm/core ${coreVersion}) supports v1; upgrade @clnrm/cli or install a version of clnrm-plugin-future built for API v1`,
+    );
+  });
+
+  it("refuses a manifest apiVersion it doesn't support before importing", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-future", { version: "2.0.0", clnrm: { types: ["future"], apiVersion: 3 } });
+    await expect(new PluginLoader().resolvePlugin("future", { projectDir: root })).rejects.toThrow(
+      "plugin 'clnrm-plugin-future@2.0.0' uses plugin API v3",
+    );
+    expect(importCount(root, "clnrm-plugin-future")).toBe(0);
+  });
+
+  it("refuses a package whose @clnrm/core peer range the running core doesn't satisfy, before importing", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-hello", { version: "3.1.0", peerCore: "^9.0.0" });
+    const err = await rejection(new PluginLoader().resolvePlugin("hello", { projectDir: root }));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toContain("plugin 'clnrm-plugin-hello@3.1.0' requires @clnrm/core ^9.0.0");
+    expect(err.message).toContain(`this clnrm has @clnrm/core ${coreVersion}`);
+    expect(err.message).toContain("upgrade @clnrm/cli");
+    expect(importCount(root, "clnrm-plugin-hello")).toBe(0);
+
+    const old = makeProject();
+    addPackage(old, "clnrm-plugin-hello", { version: "0.0.1", peerCore: "<0.0.1" });
+    await expect(new PluginLoader({ coreVersion: "0.1.0" }).resolvePlugin("hello", { projectDir: old })).rejects.toThrow(
+      "plugin 'clnrm-plugin-hello@0.0.1' requires @clnrm/core <0.0.1, this clnrm has @clnrm/core 0.1.0; install a version of clnrm-plugin-hello built for @clnrm/core 0.1.0",
+    );
+  });
+
+  it("accepts snapshot and prerelease core versions in range", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-hello", { peerCore: "^0.0.0-snap-20260101120000" });
+    const snap = new PluginLoader({ coreVersion: "0.0.0-snap-20260101120000" });
+    expect((await snap.resolvePlugin("hello", { projectDir: root })).type).toBe("hello");
+
+    const pre = makeProject();
+    addPackage(pre, "clnrm-plugin-hello", { peerCore: "^0.1.0" });
+    const loader = new PluginLoader({ coreVersion: "0.1.1-snap-20260101" });
+    expect((await loader.resolvePlugin("hello", { projectDir: pre })).type).toBe("hello");
+  });
+
+  it("ignores a peer range it can't parse (workspace:^)", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-hello", { peerCore: "workspace:^" });
+    expect((await new PluginLoader().resolvePlugin("hello", { projectDir: root })).type).toBe("hello");
+  });
+});
+
+describe("multi-type packages", () => {
+  it("loads several types from a default array, importing the package once", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-llm", {
+      clnrm: { types: ["llm_a", "llm_b"] },
+      defaultExport: `[${defSource("llm_a")}, ${defSource("llm_b")}]`,
+    });
+    const loader = new PluginLoader();
+    const a = await loader.resolvePlugin("llm_a", { projectDir: root, explicitPackage: "clnrm-plugin-llm" });
+    const b = await loader.resolvePlugin("llm_b", { projectDir: root, explicitPackage: "clnrm-plugin-llm" });
+    expect([a.definition.type, b.definition.type]).toEqual(["llm_a", "llm_b"]);
+    expect(importCount(root, "clnrm-plugin-llm")).toBe(1);
+  });
+
+  it("accepts { plugins: [...] } as the default export", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-pair", { clnrm: null, defaultExport: `{ plugins: [${defSource("one")}, ${defSource("two")}] }` });
+    const r = await new PluginLoader().resolvePlugin("two", { projectDir: root, explicitPackage: "clnrm-plugin-pair" });
+    expect(r.definition.type).toBe("two");
+  });
+
+  it("says which types a package provides when the requested one is missing", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-llm", { clnrm: null, defaultExport: `[${defSource("llm_a")}, ${defSource("llm_b")}]` });
+    const err = await rejection(new PluginLoader().resolvePlugin("llm_c", { projectDir: root, explicitPackage: "clnrm-plugin-llm" }));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toBe("package 'clnrm-plugin-llm@1.0.0' does not provide service type 'llm_c' (it provides 'llm_a', 'llm_b')");
+  });
+
+  it("checks the manifest's types before importing", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-llm", { clnrm: { types: ["llm_a"] } });
+    await expect(
+      new PluginLoader().resolvePlugin("llm_c", { projectDir: root, explicitPackage: "clnrm-plugin-llm" }),
+    ).rejects.toThrow("(it provides 'llm_a')");
+    expect(importCount(root, "clnrm-plugin-llm")).toBe(0);
+  });
+});
+
+describe("not found", () => {
+  it("names the candidates, suggests a built-in and the install command (pnpm)", async () => {
+    const root = makeProject();
+    write(join(root, "pnpm-lock.yaml"), "lockfileVersion: '9.0'\n");
+    const err = await rejection(new PluginLoader().resolvePlugin("olama", { projectDir: root }));
+    expect(err).toBeInstanceOf(PluginNotFoundError);
+    const e = err as PluginNotFoundError;
+    expect(e.code).toBe("plugin_not_found");
+    expect(e.message).toBe("unknown service type 'olama'");
+    expect(e.candidates).toEqual(["@clnrm/plugin-olama", "clnrm-plugin-olama", "olama"]);
+    expect(e.hint).toContain(`tried @clnrm/plugin-olama, clnrm-plugin-olama, olama from ${root}`);
+    expect(e.hint).toContain("did you mean 'ollama'?");
+    expect(e.hint).toContain("pnpm add -D @clnrm/plugin-olama");
+  });
+
+  it("uses yarn when the project has a yarn.lock, in a parent directory too", async () => {
+    const root = makeProject();
+    write(join(root, "yarn.lock"), "");
+    const nested = join(root, "tests", "e2e");
+    write(join(nested, "a.clnrm.toml"), "");
+    const err = await rejection(new PluginLoader().resolvePlugin("surreal", { projectDir: nested }));
+    expect((err as PluginNotFoundError).hint).toContain("yarn add -D @clnrm/plugin-surreal");
+    expect((err as PluginNotFoundError).hint).toContain("did you mean 'surrealdb'?");
+  });
+
+  it("falls back to npm", async () => {
+    const root = makeProject();
+    const err = await rejection(new PluginLoader().resolvePlugin("zzz_nothing_like_it", { projectDir: root }));
+    expect((err as PluginNotFoundError).hint).toContain("npm install -D @clnrm/plugin-zzz-nothing-like-it");
+    expect((err as PluginNotFoundError).hint).not.toContain("did you mean");
+  });
+
+  it("suggests an installed plugin's type", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-kafka", { clnrm: { types: ["kafka"] } });
+    const err = await rejection(new PluginLoader().resolvePlugin("kafk", { projectDir: root }));
+    expect((err as PluginNotFoundError).hint).toContain("did you mean 'kafka'?");
+    expect(importCount(root, "clnrm-plugin-kafka")).toBe(0);
+  });
+
+  it("points at an installed package that provides the type under another name", async () => {
+    const root = makeProject({ devDependencies: { "my-stack": "1.0.0" } });
+    addPackage(root, "my-stack", { clnrm: { types: ["kafka"] } });
+    const err = await rejection(new PluginLoader().resolvePlugin("kafka", { projectDir: root }));
+    expect((err as PluginNotFoundError).hint).toContain(`'my-stack' provides it: set package = "my-stack"`);
+  });
+});
+
+describe("laziness and caching", () => {
+  it("imports only the plugin that is asked for", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-one", { clnrm: { types: ["one"] } });
+    addPackage(root, "clnrm-plugin-two", { clnrm: { types: ["two"] } });
+    const loader = new PluginLoader();
+    await loader.resolvePlugin("one", { projectDir: root });
+    expect(importCount(root, "clnrm-plugin-one")).toBe(1);
+    expect(importCount(root, "clnrm-plugin-two")).toBe(0);
+    await loader.resolvePlugin("one", { projectDir: root });
+    expect(importCount(root, "clnrm-plugin-one")).toBe(1);
+  });
+
+  it("the shared resolvePlugin works the same", async () => {
+    const root = makeProject();
+    addPackage(root, "clnrm-plugin-hello");
+    const r = await resolvePlugin("hello", { projectDir: root });
+    expect(r.definition.$$type).toBe("@clnrm/plugin");
+    expect(readFileSync(join(root, "node_modules", "clnrm-plugin-hello", "package.json"), "utf8")).toContain("clnrm-plugin");
+  });
+});

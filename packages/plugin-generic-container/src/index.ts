@@ -1,0 +1,118 @@
+import {
+  type ContainerSpec,
+  commandSchema,
+  definePlugin,
+  envSchema,
+  HealthStatus,
+  healthCheckSchema,
+  healthCheckToProbe,
+  type Outputs,
+  portSchema,
+  type RunningContainer,
+  type ServiceHandle,
+  volumeSchema,
+  volumesToMounts,
+  z,
+} from "@clnrm/core";
+
+export const configSchema = z.strictObject({
+  /** Any image reference: "alpine:latest", "nginx:1.27", "registry.example.com/team/api@sha256:...". */
+  image: z.string().trim().min(1, "image must not be empty"),
+  env: envSchema.default({}),
+  /** "8080" maps container port 8080 to a random host port; "18080:8080" fixes the host port. */
+  ports: z.array(portSchema).default([]),
+  /** "/host:/container", "./relative:/container:ro" (relative to the test file), or "volume:/container". */
+  volumes: z.array(volumeSchema).default([]),
+  command: commandSchema.optional(),
+  entrypoint: z.array(z.string()).optional(),
+  workdir: z.string().startsWith("/", "workdir must be an absolute path").optional(),
+  user: z.string().min(1).optional(),
+  health_check: healthCheckSchema.optional(),
+  network: z.strictObject({ aliases: z.array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "invalid alias")).default([]) }).optional(),
+  resources: z
+    .strictObject({ memory_mb: z.number().int().positive().optional(), cpus: z.number().positive().optional(), shm_size_mb: z.number().int().positive().optional() })
+    .optional(),
+  privileged: z.boolean().default(false),
+  cap_add: z.array(z.string().min(1)).default([]),
+  /** Keep the container up when its default command exits at once (a bare shell): true, false or "auto". */
+  keep_alive: z.union([z.boolean(), z.literal("auto")]).default("auto"),
+  init: z.boolean().default(false),
+});
+
+export type GenericContainerConfig = z.output<typeof configSchema>;
+
+/** The ContainerSpec this plugin runs for a config: plain data, so it can be asserted without Docker. */
+export function toContainerSpec(config: GenericContainerConfig, baseDir: string): ContainerSpec {
+  const spec: ContainerSpec = {
+    image: config.image,
+    env: config.env,
+    ports: config.ports,
+    mounts: volumesToMounts(config.volumes, baseDir),
+    keepAlive: config.keep_alive,
+  };
+  if (config.command) spec.command = config.command;
+  if (config.entrypoint) spec.entrypoint = config.entrypoint;
+  if (config.workdir) spec.workdir = config.workdir;
+  if (config.user) spec.user = config.user;
+  if (config.health_check) spec.health = healthCheckToProbe(config.health_check);
+  if (config.network?.aliases.length) spec.aliases = config.network.aliases;
+  if (config.resources) {
+    spec.resources = {
+      ...(config.resources.memory_mb ? { memoryMb: config.resources.memory_mb } : {}),
+      ...(config.resources.cpus ? { cpus: config.resources.cpus } : {}),
+      ...(config.resources.shm_size_mb ? { shmSizeMb: config.resources.shm_size_mb } : {}),
+    };
+  }
+  if (config.privileged) spec.privileged = true;
+  if (config.cap_add.length) spec.capAdd = config.cap_add;
+  if (config.init) spec.init = true;
+  return spec;
+}
+
+/** host, port (the first mapped port), port_<container> for each port, url (http on the first port). */
+export function containerOutputs(container: RunningContainer): Outputs {
+  const outputs: Outputs = { host: container.host, container: container.name };
+  const mapped = Object.entries(container.ports);
+  for (const [inner, outer] of mapped) outputs[`port_${inner}`] = outer;
+  const first = mapped[0];
+  if (first) {
+    outputs.port = first[1];
+    outputs.url = `http://${container.host}:${first[1]}`;
+  }
+  return outputs;
+}
+
+export default definePlugin({
+  type: "generic_container",
+  description: "Any container image: env, ports, volumes, command, health check, network aliases",
+  configSchema,
+  create(config, { baseDir }) {
+    const spec = toContainerSpec(config, baseDir);
+    return {
+      async start(ctx) {
+        const container = await ctx.backend.run(spec, {
+          runId: ctx.runId,
+          service: ctx.service,
+          startupTimeoutMs: ctx.startupTimeoutMs,
+          signal: ctx.signal,
+          ...(ctx.network ? { network: ctx.network } : {}),
+        });
+        return { service: ctx.service, primary: container, containers: [container], outputs: containerOutputs(container) };
+      },
+      async healthCheck(handle: ServiceHandle) {
+        const c = handle.primary;
+        if (!c) return HealthStatus.unknown("no container");
+        const state = await c.state();
+        if (!state.running) {
+          const tail = (await c.logs({ tail: 5 }).catch(() => "")).trim();
+          return HealthStatus.unhealthy(`container exited with code ${state.exitCode ?? "?"}${tail ? `; last log lines: ${tail.replace(/\s*\n\s*/g, " | ")}` : ""}`);
+        }
+        if (spec.health && !(await c.probe())) return HealthStatus.unhealthy(`health check (${spec.health.kind}) is failing`);
+        return HealthStatus.healthy();
+      },
+      async stop(handle) {
+        await Promise.all(handle.containers.map((c) => c.remove()));
+      },
+    };
+  },
+});

@@ -1,0 +1,16 @@
+export { loadDocument, parseDocument, MAX_FILE_BYTES, type SourceDocument } from "./load.js";
+export {
+  loadTestFile,
+  defaultResolver,
+  planTest,
+  startWaves,
+  validateStructure,
+  type PluginResolver,
+  type ResolvedPlugin,
+  type ServicePlan,
+  type TestPlan,
+} from "./plan.js";
+export { findReferences, interpolate, type Reference } from "./refs.js";
+export { newRunId, runTest, ServiceSet, type RunEvent, type RunOptions, type ServiceResult, type TestResult } from "./run.js";
+export { knownKeysAt, testFileSchema, stepSchema, serviceSchema, metaSchema, RUNNER_SERVICE_KEYS, type TestFile, type StepConfig } from "./schema.js";
+export { checkExpectations, execOnHost, runStep, type StepResult } from "./steps.js";

@@ -1,0 +1,215 @@
+import { dirname, resolve } from "node:path";
+import {
+  CleanroomError,
+  describeZodIssues,
+  didYouMean,
+  formatPath,
+  type PluginDefinition,
+  ValidationError,
+  type z,
+} from "@clnrm/core";
+import { resolvePlugin } from "@clnrm/marketplace";
+import { type SourceDocument, loadDocument } from "./load.js";
+import { findReferences } from "./refs.js";
+import { knownKeysAt, RUNNER_SERVICE_KEYS, type StepConfig, type TestFile, testFileSchema } from "./schema.js";
+
+export interface ResolvedPlugin {
+  readonly definition: PluginDefinition;
+  /** The package it came from (or the explicit path). */
+  readonly package: string;
+  readonly version: string | undefined;
+}
+
+/** Turns a service `type` into a plugin definition. `@clnrm/marketplace` provides the default. */
+export interface PluginResolver {
+  resolve(type: string, options: { projectDir: string; explicitPackage?: string }): Promise<ResolvedPlugin>;
+}
+
+export interface ServicePlan {
+  readonly name: string;
+  readonly type: string;
+  readonly plugin: ResolvedPlugin;
+  /** The plugin's part of the service table (runner keys removed), before interpolation. */
+  readonly raw: Record<string, unknown>;
+  /** Explicit depends_on plus services referenced as ${services.NAME.KEY}. */
+  readonly dependsOn: readonly string[];
+  readonly startupTimeoutMs: number | undefined;
+  readonly startAttempts: number | undefined;
+}
+
+export interface TestPlan {
+  readonly file: string;
+  readonly displayName: string;
+  readonly baseDir: string;
+  readonly name: string;
+  readonly meta: TestFile["meta"];
+  readonly services: ReadonlyMap<string, ServicePlan>;
+  /** Start order: each wave's services start in parallel once the previous waves run. */
+  readonly waves: readonly (readonly string[])[];
+  readonly steps: readonly StepConfig[];
+  readonly doc: SourceDocument;
+}
+
+/** Resolves types with `@clnrm/marketplace` from the test file's project. */
+export const defaultResolver: PluginResolver = { resolve: (type, options) => resolvePlugin(type, options) };
+
+/** Parses a test file and checks its structure (no plugin resolution). */
+export async function loadTestFile(file: string): Promise<{ doc: SourceDocument; test: TestFile }> {
+  const doc = await loadDocument(resolve(file));
+  return { doc, test: validateStructure(doc) };
+}
+
+export function validateStructure(doc: SourceDocument): TestFile {
+  const parsed = testFileSchema.safeParse(doc.value);
+  if (!parsed.success) throw issueError(doc, parsed.error, [], knownKeysAt);
+  return parsed.data;
+}
+
+function issueError(
+  doc: SourceDocument,
+  error: z.ZodError,
+  prefix: (string | number)[],
+  known?: (path: (string | number)[]) => string[],
+): ValidationError {
+  const [first] = describeZodIssues(error, known);
+  const path = [...prefix, ...(first?.path ?? [])];
+  const where = path.length ? `${formatPath(path)}: ` : "";
+  return new ValidationError(`${where}${first?.message ?? "invalid value"}`, { location: doc.locate(path) });
+}
+
+/**
+ * Loads a test file, resolves every service's plugin, validates each service's config against its
+ * plugin's schema, checks step and reference targets, and orders services into start waves.
+ * Nothing is started.
+ */
+export async function planTest(file: string, resolver: PluginResolver = defaultResolver): Promise<TestPlan> {
+  const { doc, test } = await loadTestFile(file);
+  const baseDir = dirname(doc.file);
+  const names = Object.keys(test.services);
+
+  const resolved = await Promise.all(
+    names.map(async (name) => {
+      const svc = test.services[name]!;
+      try {
+        return await resolver.resolve(svc.type, { projectDir: baseDir, ...(svc.package ? { explicitPackage: svc.package } : {}) });
+      } catch (err) {
+        if (err instanceof CleanroomError && !err.location) {
+          throw err.at(doc.locate(["services", name, svc.package ? "package" : "type"]));
+        }
+        throw err;
+      }
+    }),
+  );
+
+  const services = new Map<string, ServicePlan>();
+  names.forEach((name, i) => {
+    const svc = test.services[name]!;
+    const plugin = resolved[i]!;
+    const raw: Record<string, unknown> = {};
+    const source = (doc.value.services as Record<string, Record<string, unknown>>)[name]!;
+    for (const [k, v] of Object.entries(source)) if (!(RUNNER_SERVICE_KEYS as readonly string[]).includes(k)) raw[k] = v;
+
+    const result = plugin.definition.configSchema.safeParse(raw);
+    if (!result.success) {
+      const pluginKeys = shapeKeys(plugin.definition.configSchema);
+      throw issueError(doc, result.error, ["services", name], (p) => (p.length === 0 ? [...pluginKeys, ...RUNNER_SERVICE_KEYS] : []));
+    }
+    const deps = new Set(svc.depends_on);
+    for (const dep of svc.depends_on) checkService(doc, names, dep, ["services", name, "depends_on"], name);
+    for (const ref of findReferences(raw)) {
+      checkService(doc, names, ref.service, ["services", name, ...ref.path], name);
+      deps.add(ref.service);
+    }
+    deps.delete(name);
+    services.set(name, {
+      name,
+      type: svc.type,
+      plugin,
+      raw,
+      dependsOn: [...deps],
+      startupTimeoutMs: svc.startup_timeout,
+      startAttempts: svc.start_attempts,
+    });
+  });
+
+  test.steps.forEach((step, i) => {
+    if (step.service !== undefined) {
+      checkService(doc, names, step.service, ["steps", i, "service"]);
+      if (services.get(step.service)?.plugin.definition.role === "chaos") {
+        throw new ValidationError(`steps[${i}].service: '${step.service}' is a chaos service; steps run in the services it targets`, {
+          location: doc.locate(["steps", i, "service"]),
+        });
+      }
+    }
+    const stepRaw = (doc.value.steps as Record<string, unknown>[])[i]!;
+    for (const ref of findReferences({ command: stepRaw.command, env: stepRaw.env })) {
+      checkService(doc, names, ref.service, ["steps", i, ...ref.path]);
+    }
+  });
+
+  const waves = startWaves(services, doc);
+  return {
+    file: doc.file,
+    displayName: doc.displayName,
+    baseDir,
+    name: test.meta.name ?? doc.displayName,
+    meta: test.meta,
+    services,
+    waves,
+    steps: test.steps,
+    doc,
+  };
+}
+
+function shapeKeys(schema: z.ZodType): string[] {
+  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+function checkService(doc: SourceDocument, names: string[], target: string, path: (string | number)[], self?: string): void {
+  if (target === self) {
+    throw new ValidationError(`${formatPath(path)}: service '${self}' cannot depend on itself`, { location: doc.locate(path) });
+  }
+  if (!names.includes(target)) {
+    const hint = didYouMean(target, names);
+    throw new ValidationError(`${formatPath(path)}: no service named '${target}'`, {
+      location: doc.locate(path),
+      hint: hint ? `did you mean '${hint}'?` : names.length ? `services in this file: ${names.join(", ")}` : "this file defines no [services]",
+    });
+  }
+}
+
+/** Kahn's algorithm, wave by wave. A cycle is reported with its path: a → b → a. */
+export function startWaves(services: ReadonlyMap<string, Pick<ServicePlan, "dependsOn">>, doc?: SourceDocument): string[][] {
+  const remaining = new Map([...services].map(([n, s]) => [n, new Set(s.dependsOn)]));
+  const waves: string[][] = [];
+  while (remaining.size > 0) {
+    const ready = [...remaining].filter(([, deps]) => deps.size === 0).map(([n]) => n);
+    if (ready.length === 0) {
+      const cycle = findCycle(remaining);
+      throw new ValidationError(`dependency cycle: ${cycle.join(" → ")}`, {
+        ...(doc ? { location: doc.locate(["services", cycle[0]!]) } : {}),
+        hint: "remove one depends_on or ${services...} reference in the cycle",
+      });
+    }
+    ready.sort();
+    waves.push(ready);
+    for (const n of ready) remaining.delete(n);
+    for (const deps of remaining.values()) for (const n of ready) deps.delete(n);
+  }
+  return waves;
+}
+
+function findCycle(graph: Map<string, Set<string>>): string[] {
+  const start = [...graph.keys()].sort()[0]!;
+  const path: string[] = [];
+  const seen = new Map<string, number>();
+  let node: string | undefined = start;
+  while (node !== undefined && !seen.has(node)) {
+    seen.set(node, path.length);
+    path.push(node);
+    node = [...(graph.get(node) ?? [])].sort().find((d) => graph.has(d));
+  }
+  if (node === undefined) return path;
+  return [...path.slice(seen.get(node)), node];
+}

@@ -1,0 +1,250 @@
+import { randomBytes } from "node:crypto";
+import {
+  CleanroomError,
+  type ContainerBackend,
+  fmtMs,
+  type NetworkHandle,
+  type Outputs,
+  ServiceLifecycle,
+  type ServicePlugin,
+  ValidationError,
+  describeZodIssues,
+  formatPath,
+  isCleanroomError,
+  markSpanFailed,
+  toCleanroomError,
+  withSpan,
+} from "@clnrm/core";
+import type { ServicePlan, TestPlan } from "./plan.js";
+import { interpolate } from "./refs.js";
+import { type StepResult, runStep } from "./steps.js";
+
+export type RunEvent =
+  | { type: "test:start"; test: string; runId: string }
+  | { type: "service:starting"; test: string; service: string; plugin: string }
+  | { type: "service:progress"; test: string; service: string; message: string }
+  | { type: "service:ready"; test: string; service: string; outputs: Outputs; durationMs: number }
+  | { type: "service:failed"; test: string; service: string; error: CleanroomError }
+  | { type: "step:start"; test: string; step: string; service: string | undefined }
+  | { type: "step:end"; test: string; result: StepResult }
+  | { type: "teardown"; test: string; durationMs: number }
+  | { type: "test:end"; test: string; result: TestResult };
+
+export interface ServiceResult {
+  readonly name: string;
+  readonly type: string;
+  readonly package: string;
+  readonly status: "running" | "failed" | "not_started";
+  readonly startMs: number | undefined;
+  readonly outputs: Outputs;
+  readonly error?: string;
+}
+
+export interface TestResult {
+  readonly file: string;
+  readonly name: string;
+  readonly runId: string;
+  /** passed: every step passed. failed: a step failed. error: a service failed, or the run was interrupted. */
+  readonly status: "passed" | "failed" | "error";
+  readonly durationMs: number;
+  readonly teardownMs: number;
+  readonly services: readonly ServiceResult[];
+  readonly steps: readonly StepResult[];
+  readonly error?: { code: string; message: string; service?: string };
+}
+
+export interface RunOptions {
+  backend: ContainerBackend;
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  /** Run id; a random one by default. */
+  runId?: string;
+}
+
+export function newRunId(): string {
+  return randomBytes(4).toString("hex");
+}
+
+/** A started set of services: the part of a run that the programmatic API hands out. */
+export class ServiceSet {
+  readonly #plan: TestPlan;
+  readonly #backend: ContainerBackend;
+  readonly runId: string;
+  readonly #lifecycles = new Map<string, ServiceLifecycle>();
+  readonly outputs = new Map<string, Outputs>();
+  readonly results = new Map<string, ServiceResult>();
+  #network: NetworkHandle | undefined;
+  readonly #emit: (e: RunEvent) => void;
+
+  constructor(plan: TestPlan, backend: ContainerBackend, runId: string, emit: (e: RunEvent) => void = () => {}) {
+    this.#plan = plan;
+    this.#backend = backend;
+    this.runId = runId;
+    this.#emit = emit;
+    for (const [name, svc] of plan.services) {
+      this.results.set(name, { name, type: svc.type, package: svc.plugin.package, status: "not_started", startMs: undefined, outputs: {} });
+    }
+  }
+
+  lifecycle(name: string): ServiceLifecycle | undefined {
+    return this.#lifecycles.get(name);
+  }
+
+  /** Starts every service, wave by wave; services in a wave start in parallel. Throws the first failure. */
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.#plan.services.size === 0) return;
+    this.#network = await this.#backend.createNetwork(this.runId);
+    for (const wave of this.#plan.waves) {
+      if (signal.aborted) throw interrupted(signal);
+      const results = await Promise.allSettled(wave.map((name) => this.#startOne(this.#plan.services.get(name)!, signal)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
+    }
+  }
+
+  async #startOne(svc: ServicePlan, signal: AbortSignal): Promise<void> {
+    const test = this.#plan.name;
+    this.#emit({ type: "service:starting", test, service: svc.name, plugin: svc.type });
+    const started = performance.now();
+    try {
+      const plugin = this.#createPlugin(svc);
+      const defaults = svc.plugin.definition.defaults;
+      const startMs = svc.startupTimeoutMs ?? defaults?.startupTimeoutMs;
+      const lifecycle = new ServiceLifecycle({
+        service: svc.name,
+        pluginType: svc.type,
+        plugin,
+        retry: { attempts: svc.startAttempts ?? defaults?.startAttempts ?? 1 },
+        ...(startMs ? { timeouts: { startMs, healthMs: startMs } } : {}),
+        attributes: { "clnrm.package": svc.plugin.package, "clnrm.run": this.runId },
+      });
+      this.#lifecycles.set(svc.name, lifecycle);
+      const deps = Object.fromEntries(svc.dependsOn.map((d) => [d, this.outputs.get(d) ?? {}]));
+      const handle = await lifecycle.start({
+        runId: this.runId,
+        backend: this.#backend,
+        network: this.#network,
+        baseDir: this.#plan.baseDir,
+        signal,
+        dependencies: deps,
+        log: {
+          progress: (message) => this.#emit({ type: "service:progress", test, service: svc.name, message }),
+          warn: (message) => this.#emit({ type: "service:progress", test, service: svc.name, message: `warning: ${message}` }),
+          debug: () => {},
+        },
+      });
+      const ms = performance.now() - started;
+      this.outputs.set(svc.name, handle.outputs);
+      this.results.set(svc.name, { ...this.results.get(svc.name)!, status: "running", startMs: ms, outputs: handle.outputs });
+      this.#emit({ type: "service:ready", test, service: svc.name, outputs: handle.outputs, durationMs: ms });
+    } catch (err) {
+      const e = toCleanroomError(err, svc.name);
+      this.results.set(svc.name, { ...this.results.get(svc.name)!, status: "failed", startMs: performance.now() - started, error: e.message });
+      this.#emit({ type: "service:failed", test, service: svc.name, error: e });
+      throw e;
+    }
+  }
+
+  #createPlugin(svc: ServicePlan): ServicePlugin {
+    const raw = interpolate(svc.raw, this.outputs, `services.${svc.name}`);
+    const parsed = svc.plugin.definition.configSchema.safeParse(raw);
+    if (!parsed.success) {
+      const [issue] = describeZodIssues(parsed.error);
+      throw new ValidationError(`services.${svc.name}.${formatPath(issue?.path ?? [])}: ${issue?.message} (after substituting references)`, {
+        service: svc.name,
+      });
+    }
+    return svc.plugin.definition.create(parsed.data, { service: svc.name, baseDir: this.#plan.baseDir });
+  }
+
+  /** Stops every service in reverse start order (each wave in parallel), then removes the network. */
+  async stop(): Promise<void> {
+    for (const wave of [...this.#plan.waves].reverse()) {
+      await Promise.all(wave.map((name) => this.#lifecycles.get(name)?.stop().catch(() => {})));
+    }
+    await this.#network?.remove().catch(() => {});
+    // Anything a plugin started without reporting it is swept by label.
+    await this.#backend.sweep({ runId: this.runId }).catch(() => {});
+  }
+
+  container(service: string) {
+    return this.#lifecycles.get(service)?.handle?.primary;
+  }
+}
+
+function interrupted(signal: AbortSignal): CleanroomError {
+  const reason = signal.reason;
+  return isCleanroomError(reason) ? reason : new CleanroomError("internal", "run interrupted", { hint: String(reason ?? "") });
+}
+
+/** Runs a planned test: starts its services, runs its steps, and always tears down. */
+export async function runTest(plan: TestPlan, options: RunOptions): Promise<TestResult> {
+  const runId = options.runId ?? newRunId();
+  const emit = options.onEvent ?? (() => {});
+  const test = plan.name;
+  const started = performance.now();
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const timeoutMs = plan.meta.timeout;
+  const timer = timeoutMs
+    ? setTimeout(() => controller.abort(new CleanroomError("timeout", `test '${test}' exceeded its timeout of ${fmtMs(timeoutMs)}`)), timeoutMs)
+    : undefined;
+
+  return withSpan("clnrm.test", { "clnrm.test": test, "clnrm.file": plan.displayName, "clnrm.run": runId }, async (span) => {
+    emit({ type: "test:start", test, runId });
+    const services = new ServiceSet(plan, options.backend, runId, emit);
+    const steps: StepResult[] = [];
+    let error: CleanroomError | undefined;
+    try {
+      await services.start(controller.signal);
+      let failed = false;
+      for (const [i, step] of plan.steps.entries()) {
+        if (controller.signal.aborted) throw interrupted(controller.signal);
+        if (failed) {
+          steps.push({ name: step.name, service: step.service, status: "skipped", exitCode: undefined, stdout: "", stderr: "", durationMs: 0, attempts: 0 });
+          continue;
+        }
+        const resolved = interpolate({ ...step }, services.outputs, `steps[${i}]`);
+        emit({ type: "step:start", test, step: step.name, service: step.service });
+        const result = await withSpan("clnrm.step", { "clnrm.step": step.name, "clnrm.service": step.service ?? "(host)" }, async (stepSpan) => {
+          const r = await runStep(resolved, { container: step.service ? services.container(step.service) : undefined, cwd: plan.baseDir }, controller.signal);
+          stepSpan.setAttribute("clnrm.outcome", r.status);
+          stepSpan.setAttribute("clnrm.exit_code", r.exitCode ?? -1);
+          if (r.status === "failed") markSpanFailed(stepSpan, r.failure ?? "failed");
+          return r;
+        });
+        steps.push(result);
+        emit({ type: "step:end", test, result });
+        if (result.status === "failed" && !step.continue_on_failure) failed = true;
+      }
+    } catch (err) {
+      error = toCleanroomError(err);
+    } finally {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+    }
+    const teardownStart = performance.now();
+    await services.stop();
+    const teardownMs = performance.now() - teardownStart;
+    emit({ type: "teardown", test, durationMs: teardownMs });
+
+    const status = error ? "error" : steps.some((s) => s.status === "failed") ? "failed" : "passed";
+    const result: TestResult = {
+      file: plan.displayName,
+      name: test,
+      runId,
+      status,
+      durationMs: performance.now() - started,
+      teardownMs,
+      services: [...services.results.values()],
+      steps,
+      ...(error ? { error: { code: error.code, message: error.format(), ...(error.service ? { service: error.service } : {}) } } : {}),
+    };
+    span.setAttribute("clnrm.outcome", status);
+    if (status !== "passed") markSpanFailed(span, error?.message ?? "a step failed");
+    emit({ type: "test:end", test, result });
+    return result;
+  });
+}

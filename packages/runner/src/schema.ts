@@ -1,0 +1,64 @@
+import { commandSchema, durationSchema, envSchema, z } from "@clnrm/core";
+
+/** Service keys the runner owns; everything else in a service table belongs to the plugin. */
+export const RUNNER_SERVICE_KEYS = ["type", "package", "depends_on", "startup_timeout", "start_attempts"] as const;
+
+const name = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, "use letters, digits, '-' and '_'");
+
+export const serviceSchema = z.looseObject({
+  type: z.string().min(1, "type must not be empty"),
+  package: z.string().min(1).optional(),
+  depends_on: z.array(name).default([]),
+  startup_timeout: durationSchema.optional(),
+  start_attempts: z.number().int().min(1).max(20).optional(),
+});
+
+const regex = z.string().transform((s, ctx) => {
+  try {
+    return new RegExp(s, "m");
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: `invalid regular expression ${JSON.stringify(s)}: ${(err as Error).message.replace(/^Invalid regular expression: /, "")}` });
+    return z.NEVER;
+  }
+});
+
+export const stepSchema = z.strictObject({
+  name: z.string().min(1, "a step needs a name"),
+  /** Exec in this service's container; without it the step runs on the host. */
+  service: name.optional(),
+  command: commandSchema,
+  env: envSchema.default({}),
+  workdir: z.string().min(1).optional(),
+  expected_output_regex: regex.optional(),
+  expected_stderr_regex: regex.optional(),
+  expected_exit_code: z.number().int().min(0).max(255).default(0),
+  timeout: durationSchema.default(60_000),
+  retries: z.number().int().min(0).max(100).default(0),
+  retry_interval: durationSchema.default(1_000),
+  continue_on_failure: z.boolean().default(false),
+});
+
+export const metaSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  tags: z.array(z.string().min(1)).default([]),
+  timeout: durationSchema.optional(),
+});
+
+export const testFileSchema = z.strictObject({
+  meta: metaSchema.default({ tags: [] }),
+  services: z.record(name, serviceSchema).default({}),
+  steps: z.array(stepSchema).default([]),
+});
+
+export type TestFile = z.output<typeof testFileSchema>;
+export type StepConfig = z.output<typeof stepSchema>;
+export type ServiceConfig = z.output<typeof serviceSchema>;
+
+/** Valid keys at a path of the test file, for "did you mean" suggestions. */
+export function knownKeysAt(path: readonly (string | number)[]): string[] {
+  if (path.length === 0) return Object.keys(testFileSchema.shape);
+  if (path[0] === "meta" && path.length === 1) return Object.keys(metaSchema.shape);
+  if (path[0] === "steps" && path.length === 2) return Object.keys(stepSchema.shape);
+  return [];
+}
