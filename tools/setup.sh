@@ -125,8 +125,12 @@ _clnrm_ensure_docker() (
     docker info >/dev/null 2>&1 && return 0
     sleep 1
   done
-  _clnrm_log "error: the Docker engine did not come up within 30 s; last lines of /var/log/clnrm-dockerd.log:"
-  tail -n 20 /var/log/clnrm-dockerd.log >&2 || true
+  _clnrm_log "error: the Docker engine did not answer \`docker info\` within 30 s (DOCKER_HOST=${DOCKER_HOST:-unset})"
+  docker info 2>&1 | grep -i error | head -n 3 >&2 || true
+  if [ -f /var/log/clnrm-dockerd.log ]; then
+    _clnrm_log "last lines of /var/log/clnrm-dockerd.log:"
+    tail -n 20 /var/log/clnrm-dockerd.log >&2 || true
+  fi
   return 1
 )
 

@@ -209,9 +209,10 @@ EOF
 
 # ------------------------------------------------------ Dockerfile images --
 
-docker_build_dir() { # name ref hash [context]
-  local ctx=${4:-$HERE/$1}
-  docker build -q --label "org.clnrm.test-image=true" --label "org.clnrm.build-hash=$3" \
+docker_build_dir() { # name ref hash [context] [stand-in]
+  local ctx=${4:-$HERE/$1} standin=()
+  [ -z "${5:-}" ] || standin=(--label "org.clnrm.stand-in=$5")
+  docker build -q --label "org.clnrm.test-image=true" --label "org.clnrm.build-hash=$3" "${standin[@]}" \
     -f "$HERE/$1/Dockerfile" -t "$2" "$ctx" >"$CACHE/$1.build.log" 2>&1 || {
     tail -n 30 "$CACHE/$1.build.log" >&2; die "docker build of $2 failed (log: $CACHE/$1.build.log)"
   }
@@ -243,6 +244,22 @@ build_node() {
   docker_build_dir node "$1" "$2" "$ctx"
   rm -rf "$ctx"
 }
+
+# ------------------------------------------------------- stand-in images --
+# Every directory standin-NAME/ with a Dockerfile is a stand-in for a real upstream image that cannot
+# be pulled here (surrealdb, ollama, ...). It is tagged clnrm-test/NAME-standin:latest, labelled
+# org.clnrm.stand-in=NAME, and built after the image its FROM line names.
+
+declare -A FROM_DEP=([clnrm-test/node:24]=node [clnrm-test/tools:latest]=tools [clnrm-test/debian:$DEBIAN_SUITE]=debian [clnrm-test/busybox:latest]=busybox)
+for dir in "$HERE"/standin-*/; do
+  [ -f "$dir/Dockerfile" ] || continue
+  n=$(basename "$dir")
+  IMAGE_NAMES+=("$n")
+  IMAGE_REF[$n]=clnrm-test/${n#standin-}-standin:latest
+  from=$(awk 'toupper($1) == "FROM" { print $2; exit }' "$dir/Dockerfile")
+  IMAGE_DEPS[$n]=${FROM_DEP[$from]:-}
+  eval "build_$n() { docker_build_dir $n \"\$1\" \"\$2\" \"\" ${n#standin-}; }"
+done
 
 # ------------------------------------------------------------------ main --
 

@@ -60,6 +60,7 @@ export class ServiceLifecycle {
   readonly #timeouts: LifecycleTimeouts;
   #handle: ServiceHandle | undefined;
   #scope: ResourceScope | undefined;
+  #stopping: Promise<void> | undefined;
   #log: PluginLogger = noopLog;
   #runId = "";
 
@@ -122,14 +123,22 @@ export class ServiceLifecycle {
     ctx.signal?.addEventListener("abort", onAbort, { once: true });
     const startMs = this.#timeouts.startMs;
     try {
-      const handle = await withTimeout(
-        this.#opts.plugin.start({
-          ...ctx,
-          service: this.service,
-          backend: scope.backend,
-          signal: controller.signal,
-          startupTimeoutMs: startMs,
-        }),
+      // The start timeout covers the whole attempt: the plugin's start and the health wait.
+      return await withTimeout(
+        (async () => {
+          const handle = await this.#opts.plugin.start({
+            ...ctx,
+            service: this.service,
+            backend: scope.backend,
+            signal: controller.signal,
+            startupTimeoutMs: startMs,
+          });
+          scope.adopt(handle.containers);
+          // Abandoned (timed out or cancelled) while the plugin was starting: don't go on to health.
+          if (controller.signal.aborted) throw controller.signal.reason;
+          await this.#span("health", {}, () => this.#awaitHealthy(handle, controller.signal));
+          return handle;
+        })(),
         startMs,
         () =>
           new TimeoutError(`service '${this.service}' (${this.#opts.pluginType}) did not start within ${fmtMs(startMs)}`, startMs, {
@@ -138,9 +147,6 @@ export class ServiceLifecycle {
           }),
         controller,
       );
-      scope.adopt(handle.containers);
-      await this.#span("health", {}, () => this.#awaitHealthy(handle, controller.signal));
-      return handle;
     } finally {
       ctx.signal?.removeEventListener("abort", onAbort);
     }
@@ -150,8 +156,18 @@ export class ServiceLifecycle {
     const deadline = Date.now() + this.#timeouts.healthMs;
     let last: HealthStatus | undefined;
     let delay = 50;
+    const healthMs = this.#timeouts.healthMs;
     for (;;) {
-      last = await this.#opts.plugin.healthCheck(handle);
+      // Bound each check by the time left, so that a check that never answers can't hang the start.
+      last = await withTimeout(
+        this.#opts.plugin.healthCheck(handle),
+        healthMs > 0 ? Math.max(1, deadline - Date.now()) : 0,
+        () =>
+          new HealthError(`service '${this.service}' health check did not answer within ${fmtMs(healthMs)}`, {
+            service: this.service,
+            ...(last?.reason ? { hint: `last status: ${last.status}: ${last.reason}` } : {}),
+          }),
+      );
       if (last.status === "healthy") return;
       if (Date.now() + delay > deadline || signal.aborted) break;
       await sleep(delay, signal);
@@ -169,18 +185,35 @@ export class ServiceLifecycle {
     return this.#opts.plugin.healthCheck(this.#handle);
   }
 
-  /** Stops the service and releases everything it allocated. Idempotent; safe in any state. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the service and releases everything it allocated. Idempotent (a second call returns the
+   * first call's outcome, once it is done); safe in any state. A failed stop leaves the service
+   * failed, with its containers released all the same.
+   */
+  stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
     const state = this.#machine.state;
-    if (state === "stopped" || state === "stopping") return;
-    if (state === "initialized") {
-      this.#to("stopped");
-      return;
+    if (state === "initialized") this.#to("stopped");
+    // Stopped already; failed (a failed start released what it allocated); or starting (the start
+    // owns its resources, and releases them if it fails): nothing to stop.
+    if (state !== "running") return Promise.resolve();
+    this.#to("stopping");
+    this.#stopping = this.#stop(this.#handle, this.#scope);
+    return this.#stopping;
+  }
+
+  async #stop(handle: ServiceHandle | undefined, scope: ResourceScope | undefined): Promise<void> {
+    try {
+      await this.#stopSpan(handle, scope);
+    } catch (err) {
+      this.#to("failed");
+      throw err;
     }
-    const handle = this.#handle;
-    const scope = this.#scope;
-    if (state === "running") this.#to("stopping");
-    await this.#span("stop", {}, async () => {
+    this.#to("stopped");
+  }
+
+  #stopSpan(handle: ServiceHandle | undefined, scope: ResourceScope | undefined): Promise<void> {
+    return this.#span("stop", {}, async () => {
       try {
         if (handle) {
           const stopMs = this.#timeouts.stopMs;
@@ -195,7 +228,6 @@ export class ServiceLifecycle {
         await scope?.release();
       }
     });
-    if (this.#machine.state === "stopping") this.#to("stopped");
   }
 
   #wrap(err: unknown): CleanroomError {
@@ -243,8 +275,12 @@ export class ResourceScope {
     return container;
   }
 
+  /** Tracks containers started some other way. After the release, they are removed at once. */
   adopt(containers: readonly RunningContainer[]): void {
-    for (const c of containers) this.#containers.add(c);
+    for (const c of containers) {
+      if (this.#released) void c.remove({ timeoutMs: 0 }).catch(() => {});
+      else this.#containers.add(c);
+    }
   }
 
   get size(): number {

@@ -47,6 +47,8 @@ export interface StartContext {
   readonly startupTimeoutMs: number;
   /** Outputs of the services this one depends on. */
   readonly dependencies: Readonly<Record<string, Outputs>>;
+  /** Handles of the services this one depends on (a chaos plugin acts on their containers). */
+  readonly services: ReadonlyMap<string, ServiceHandle>;
 }
 
 export interface StopContext {
@@ -85,8 +87,16 @@ export interface PluginDefinition<Schema extends z.ZodType = z.ZodType> {
   /** Config keys whose values are secret: redacted in logs, reports and spans. */
   readonly secretFields?: readonly string[];
   readonly defaults?: PluginDefaults;
-  /** Services of this type that steps can't exec in, or that act on others (chaos). */
+  /**
+   * "chaos": the service acts on others. Steps can't target it, and unless `serviceRefs` names
+   * its targets it starts after every non-chaos service.
+   */
   readonly role?: "service" | "chaos";
+  /**
+   * Names of other services a validated config refers to (chaos targets, for example). The runner
+   * checks they exist, reports a validation error otherwise, and starts them first.
+   */
+  serviceRefs?(config: z.output<Schema>): string[];
   create(config: z.output<Schema>, ctx: CreateContext): ServicePlugin;
 }
 

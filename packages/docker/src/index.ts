@@ -16,7 +16,7 @@ import {
   TimeoutError,
   fmtMs,
 } from "@clnrm/core";
-import type Dockerode from "dockerode";
+import Dockerode from "dockerode";
 import { type ContainerRuntimeClient, GenericContainer, ImageName, type StartedTestContainer, getContainerRuntimeClient } from "testcontainers";
 import { containerGone, demux, execIn, firstLine, isGone, tcpOpen } from "./util.js";
 import { Tracked, describeProbe, probeHint, waitFor } from "./wait.js";
@@ -98,7 +98,11 @@ export class DockerBackend implements ContainerBackend {
       timer = setTimeout(() => reject(new Error("timeout")), PING_TIMEOUT_MS);
     });
     try {
-      await Promise.race([(async () => (await this.#docker()).ping())(), deadline]);
+      // testcontainers falls back to the default socket when DOCKER_HOST does not answer, so an
+      // explicitly configured engine is pinged directly.
+      const explicit = this.#host ?? process.env.DOCKER_HOST;
+      const docker = explicit ? new Dockerode(dockerodeOptions(explicit)) : await this.#docker();
+      await Promise.race([docker.ping(), deadline]);
     } catch (err) {
       throw new ContainerError(`cannot reach the Docker engine at ${this.address}`, {
         hint: "start it (sudo systemctl start docker, or dockerd &) or set DOCKER_HOST",
@@ -268,7 +272,7 @@ export class DockerBackend implements ContainerBackend {
     });
 
     const timeoutMs = probe?.timeoutMs ?? options.startupTimeoutMs ?? DEFAULT_STARTUP_MS;
-    const wait = new Tracked(waitFor(probe, client.info.containerRuntime.host));
+    const wait = new Tracked(waitFor(probe, client.info.containerRuntime.host, timeoutMs));
     c.withWaitStrategy(wait).withStartupTimeout(timeoutMs);
 
     let started: StartedTestContainer;
@@ -351,6 +355,13 @@ export class DockerBackend implements ContainerBackend {
     }
     return report;
   }
+}
+
+function dockerodeOptions(address: string): Dockerode.DockerOptions {
+  const url = new URL(address);
+  if (url.protocol === "unix:" || url.protocol === "npipe:") return { socketPath: url.pathname };
+  const tls = process.env.DOCKER_TLS_VERIFY === "1" || url.protocol === "https:";
+  return { host: url.hostname, port: url.port || (tls ? 2376 : 2375), protocol: tls ? "https" : "http" };
 }
 
 function isBareShell(spec: ContainerSpec, image: Dockerode.ImageInspectInfo): boolean {

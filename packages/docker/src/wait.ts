@@ -71,7 +71,7 @@ class PollWait extends BaseWait {
  * shell inside the container and Wait.forSuccessfulCommand() runs `/bin/sh -c` (busybox/distroless
  * images have no bash, some no shell at all).
  */
-export function waitFor(probe: HealthProbe | undefined, host: string): WaitStrategy {
+export function waitFor(probe: HealthProbe | undefined, host: string, timeoutMs: number): WaitStrategy {
   switch (probe?.kind) {
     case undefined:
       return new NoWait();
@@ -79,7 +79,7 @@ export function waitFor(probe: HealthProbe | undefined, host: string): WaitStrat
       const want = probe.status;
       return Wait.forHttp(probe.path ?? "/", probe.port, { abortOnContainerExit: true })
         .forStatusCodeMatching((s) => (want === undefined ? s >= 200 && s < 400 : s === want))
-        .withReadTimeout(2_000);
+        .withReadTimeout(Math.max(100, Math.min(2_000, timeoutMs / 3)));
     }
     case "tcp":
       return new PollWait(async (_c, ports) => tcpOpen(host, ports.getBinding(probe.port)));

@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { builtinTypeOfPackage } from "./builtins.js";
-import { type PackageJson, clnrmManifest, isDirectory, readPackageJson } from "./manifest.js";
+import { type PackageJson, clnrmManifest, declaresPlugin, isDirectory, readPackageJson } from "./manifest.js";
 import { COMMUNITY_PREFIX, OFFICIAL_PREFIX } from "./names.js";
 
 /** One service type provided by an installed plugin package. */
@@ -66,8 +66,8 @@ function conventionalNames(nodeModules: string): string[] {
 /**
  * The plugin packages visible from `projectDir`, without importing any: walking up the node_modules
  * directories like Node does, packages named `@clnrm/plugin-*`, `clnrm-plugin-*` or `@scope/clnrm-plugin-*`,
- * plus the dependencies and devDependencies of the project's package.json files whose package.json has the
- * `clnrm-plugin` keyword. The nearest copy of a package wins. One row per provided type, sorted by type.
+ * plus the dependencies and devDependencies of the project's package.json files (nearest and every ancestor) whose
+ * package.json has the `clnrm-plugin` keyword or a `clnrm` field. The nearest copy of a package wins. One row per provided type, sorted by type.
  */
 export function listInstalledPlugins(projectDir: string): InstalledPlugin[] {
   const dirs = ancestors(projectDir);
@@ -96,7 +96,7 @@ export function listInstalledPlugins(projectDir: string): InstalledPlugin[] {
     if (found.has(name)) continue;
     locate(name);
     const hit = found.get(name);
-    if (hit && !(Array.isArray(hit.pkg.keywords) && hit.pkg.keywords.includes("clnrm-plugin"))) found.delete(name);
+    if (hit && !declaresPlugin(hit.pkg)) found.delete(name);
   }
 
   const rows: InstalledPlugin[] = [];

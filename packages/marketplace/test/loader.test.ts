@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { PluginNotFoundError, ValidationError } from "@clnrm/core";
@@ -97,6 +97,20 @@ describe("resolution order", () => {
 });
 
 describe("resolution from the project directory", () => {
+  it("finds an ESM-only package (an \"import\"-only export) and a pnpm-style symlinked one", async () => {
+    const root = makeProject();
+    const dir = addPackage(root, "clnrm-plugin-esm", { clnrm: { types: ["esm"] } });
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Record<string, unknown>;
+    write(join(dir, "package.json"), JSON.stringify({ ...pkg, exports: { ".": { import: "./index.js" } } }));
+    expect((await new PluginLoader().resolvePlugin("esm", { projectDir: root })).entry).toBe(join(dir, "index.js"));
+
+    const store = addPackage(root, "clnrm-plugin-linked", { clnrm: { types: ["linked"] } }, join(root, "node_modules", ".pnpm", "clnrm-plugin-linked@1.0.0", "node_modules", "clnrm-plugin-linked"));
+    symlinkSync(store, join(root, "node_modules", "clnrm-plugin-linked"), "dir");
+    const linked = await new PluginLoader().resolvePlugin("linked", { projectDir: root });
+    expect(linked.version).toBe("1.0.0");
+    expect(linked.packageDir).toBe(realpathSync(store));
+  });
+
   it("finds packages walking up from the project dir, not from where clnrm is installed", async () => {
     const workspace = tempDir();
     addPackage(workspace, "clnrm-plugin-hello");
@@ -138,7 +152,7 @@ describe("paths and URLs as types", () => {
       const projectDir = raw.startsWith("../") ? join(root, "sub") : root;
       const err = await rejection(new PluginLoader().resolvePlugin(type, { projectDir }));
       expect(err).toBeInstanceOf(ValidationError);
-      expect(err.message).toMatch(new RegExp(`^type ".*" is not a plugin name`));
+      expect(err.message).toMatch(/^type ".*" is not a plugin name/);
       if (type === "./evil.js") {
         expect(err.message).toBe('type "./evil.js" is not a plugin name: a local plugin needs an explicit package = "./path"');
       }

@@ -102,6 +102,7 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
   );
 
   const services = new Map<string, ServicePlan>();
+  const chaosTypes = new Set(names.filter((_, i) => resolved[i]!.definition.role === "chaos"));
   names.forEach((name, i) => {
     const svc = test.services[name]!;
     const plugin = resolved[i]!;
@@ -115,6 +116,14 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
       throw issueError(doc, result.error, ["services", name], (p) => (p.length === 0 ? [...pluginKeys, ...RUNNER_SERVICE_KEYS] : []));
     }
     const deps = new Set(svc.depends_on);
+    const refs = plugin.definition.serviceRefs?.(result.data) ?? [];
+    refs.forEach((ref) => {
+      checkService(doc, names, ref, ["services", name, ...refPath(source, ref)], name);
+      deps.add(ref);
+    });
+    if (plugin.definition.role === "chaos" && refs.length === 0) {
+      for (const other of names) if (other !== name && test.services[other] && !chaosTypes.has(other)) deps.add(other);
+    }
     for (const dep of svc.depends_on) checkService(doc, names, dep, ["services", name, "depends_on"], name);
     for (const ref of findReferences(raw)) {
       checkService(doc, names, ref.service, ["services", name, ...ref.path], name);
@@ -159,6 +168,15 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
     steps: test.steps,
     doc,
   };
+}
+
+/** Where in a service table a referenced service name is written, for error locations. */
+function refPath(table: Record<string, unknown>, ref: string): (string | number)[] {
+  for (const [k, v] of Object.entries(table)) {
+    if (v === ref) return [k];
+    if (Array.isArray(v) && v.includes(ref)) return [k, v.indexOf(ref)];
+  }
+  return [];
 }
 
 function shapeKeys(schema: z.ZodType): string[] {

@@ -127,6 +127,10 @@ export class ServiceSet {
         baseDir: this.#plan.baseDir,
         signal,
         dependencies: deps,
+        services: new Map(svc.dependsOn.flatMap((d) => {
+          const h = this.#lifecycles.get(d)?.handle;
+          return h ? [[d, h] as const] : [];
+        })),
         log: {
           progress: (message) => this.#emit({ type: "service:progress", test, service: svc.name, message }),
           warn: (message) => this.#emit({ type: "service:progress", test, service: svc.name, message: `warning: ${message}` }),
