@@ -4,6 +4,8 @@ export interface HealthStatus {
   readonly status: HealthState;
   /** Why the service is (not) healthy: shown when a start fails. */
   readonly reason?: string;
+  /** The service can't recover (its container exited, say): stop waiting for it at once. */
+  readonly final?: boolean;
 }
 
 export const HealthStatus = {
@@ -12,6 +14,10 @@ export const HealthStatus = {
   },
   unhealthy(reason: string): HealthStatus {
     return { status: "unhealthy", reason };
+  },
+  /** Unhealthy for good: the lifecycle fails the start at once instead of waiting out its timeout. */
+  failed(reason: string): HealthStatus {
+    return { status: "unhealthy", reason, final: true };
   },
   unknown(reason: string): HealthStatus {
     return { status: "unknown", reason };

@@ -147,6 +147,9 @@ export class ServiceLifecycle {
           }),
         controller,
       );
+    } catch (err) {
+      // Wrapped here, inside the start span, so that the span records the error's code too.
+      throw this.#wrap(err);
     } finally {
       ctx.signal?.removeEventListener("abort", onAbort);
     }
@@ -169,6 +172,9 @@ export class ServiceLifecycle {
           }),
       );
       if (last.status === "healthy") return;
+      if (last.final) {
+        throw new HealthError(`service '${this.service}' is ${last.status}${last.reason ? `: ${last.reason}` : ""}`, { service: this.service });
+      }
       if (Date.now() + delay > deadline || signal.aborted) break;
       await sleep(delay, signal);
       delay = Math.min(delay * 2, 1_000);
@@ -190,13 +196,13 @@ export class ServiceLifecycle {
    * first call's outcome, once it is done); safe in any state. A failed stop leaves the service
    * failed, with its containers released all the same.
    */
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     if (this.#stopping) return this.#stopping;
     const state = this.#machine.state;
     if (state === "initialized") this.#to("stopped");
     // Stopped already; failed (a failed start released what it allocated); or starting (the start
     // owns its resources, and releases them if it fails): nothing to stop.
-    if (state !== "running") return Promise.resolve();
+    if (state !== "running") return;
     this.#to("stopping");
     this.#stopping = this.#stop(this.#handle, this.#scope);
     return this.#stopping;

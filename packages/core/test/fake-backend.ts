@@ -148,6 +148,7 @@ export function startContext(backend: ContainerBackend, extra: { signal?: AbortS
     baseDir: "/tmp",
     log: extra.log ?? recordingLog(),
     dependencies: {},
+    services: new Map(),
     ...(extra.signal ? { signal: extra.signal } : {}),
   };
 }

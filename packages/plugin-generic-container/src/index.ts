@@ -105,7 +105,7 @@ export default definePlugin({
         const state = await c.state();
         if (!state.running) {
           const tail = (await c.logs({ tail: 5 }).catch(() => "")).trim();
-          return HealthStatus.unhealthy(`container exited with code ${state.exitCode ?? "?"}${tail ? `; last log lines: ${tail.replace(/\s*\n\s*/g, " | ")}` : ""}`);
+          return HealthStatus.failed(`container exited with code ${state.exitCode ?? "?"}${tail ? `; last log lines: ${tail.replace(/\s*\n\s*/g, " | ")}` : ""}`);
         }
         if (spec.health && !(await c.probe())) return HealthStatus.unhealthy(`health check (${spec.health.kind}) is failing`);
         return HealthStatus.healthy();

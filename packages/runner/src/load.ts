@@ -58,8 +58,16 @@ export function parseDocument(buf: Buffer | string, file: string): SourceDocumen
     ast = parseTOML(source, { tomlVersion: "1.0.0" });
   } catch (err) {
     const e = err as { message?: string; lineNumber?: number; column?: number };
+    let line = e.lineNumber;
+    let column = e.column === undefined ? undefined : e.column + 1;
+    // "key =" with nothing after it is reported at the start of the next line; point at the key's line.
+    const previous = line && line > 1 ? source.split("\n")[line - 2] : undefined;
+    if (column === 1 && previous !== undefined && /=\s*$/.test(previous)) {
+      line = line! - 1;
+      column = previous.trimEnd().length + 1;
+    }
     throw new ValidationError(`TOML syntax error: ${e.message ?? String(err)}`, {
-      location: { file: name, ...(e.lineNumber ? { line: e.lineNumber } : {}), ...(e.column !== undefined ? { column: e.column + 1 } : {}) },
+      location: { file: name, ...(line ? { line } : {}), ...(column !== undefined ? { column } : {}) },
       hint: "see https://toml.io for the syntax",
     });
   }
