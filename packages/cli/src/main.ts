@@ -38,13 +38,65 @@ export function program(): Command {
       process.exitCode = await validateCommand(paths);
     });
 
-  cli
+  const plugins = cli
     .command("plugins")
-    .description("list the plugins this project can resolve, and the built-ins it could install")
-    .option("--json", "print JSON")
+    .description("list the plugins this project can resolve (and search, install, remove, scaffold plugins)")
+    .option("--json", "print JSON (plugins, list, search, info)")
     .action(async (opts: { json?: boolean }) => {
       const { pluginsCommand } = await import("./commands/plugins.js");
       process.exitCode = await pluginsCommand(process.cwd(), opts);
+    });
+  plugins
+    .command("list")
+    .description("list the plugins this project can resolve, and the built-ins it could install")
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { pluginsCommand } = await import("./commands/plugins.js");
+      process.exitCode = await pluginsCommand(process.cwd(), cmd.optsWithGlobals());
+    });
+  plugins
+    .command("search")
+    .description("search the configured registries (.npmrc, scoped registries too) for clnrm plugins")
+    .argument("<text...>", "words to search for")
+    .action(async (text: string[], _opts: unknown, cmd: Command) => {
+      const { pluginsSearchCommand } = await import("./commands/plugins-registry.js");
+      process.exitCode = await pluginsSearchCommand(process.cwd(), text.join(" "), cmd.optsWithGlobals());
+    });
+  plugins
+    .command("info")
+    .description("show a plugin's registry metadata, compatibility and installed version")
+    .argument("<name>", "a built-in type (ollama) or a package name")
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const { pluginsInfoCommand } = await import("./commands/plugins-registry.js");
+      process.exitCode = await pluginsInfoCommand(process.cwd(), name, cmd.optsWithGlobals());
+    });
+  plugins
+    .command("install")
+    .alias("add")
+    .description("add plugins to the project's devDependencies with its package manager")
+    .argument("<names...>", "built-in types (ollama) or package names, optionally @version")
+    .option("-y, --yes", "install third-party plugins without asking")
+    .action(async (names: string[], opts: { yes?: boolean }) => {
+      const { pluginsInstallCommand } = await import("./commands/plugins-install.js");
+      process.exitCode = await pluginsInstallCommand(process.cwd(), names, opts);
+    });
+  plugins
+    .command("remove")
+    .alias("rm")
+    .description("remove plugins from the project with its package manager")
+    .argument("<names...>", "built-in types or package names")
+    .action(async (names: string[]) => {
+      const { pluginsRemoveCommand } = await import("./commands/plugins-install.js");
+      process.exitCode = await pluginsRemoveCommand(process.cwd(), names);
+    });
+  plugins
+    .command("new")
+    .description("scaffold a plugin package: clnrm-plugin-<name> (or @scope/clnrm-plugin-<name>)")
+    .argument("<name>", "the service type: name or @scope/name")
+    .option("--dir <dir>", "directory to create (default: clnrm-plugin-<name>)")
+    .option("--registry <url>", "private registry to publish to (publishConfig.registry)")
+    .action(async (name: string, opts: { dir?: string; registry?: string }) => {
+      const { pluginsNewCommand } = await import("./commands/plugins-new.js");
+      process.exitCode = await pluginsNewCommand(process.cwd(), name, opts);
     });
 
   cli

@@ -62,11 +62,18 @@ export function parseDocument(buf: Buffer | string, file: string): SourceDocumen
     let column = e.column === undefined ? undefined : e.column + 1;
     // "key =" with nothing after it is reported at the start of the next line; point at the key's line.
     const previous = line && line > 1 ? source.split("\n")[line - 2] : undefined;
-    if (column === 1 && previous !== undefined && /=\s*$/.test(previous)) {
+    if (column === 1 && previous !== undefined && (/=\s*$/.test(previous) || /^Unterminated/.test(e.message ?? ""))) {
       line = line! - 1;
       column = previous.trimEnd().length + 1;
     }
-    throw new ValidationError(`TOML syntax error: ${e.message ?? String(err)}`, {
+    let message = e.message ?? String(err);
+    // "[services.x" without its "]" is reported on the next line; point at the header.
+    if (column === 1 && previous !== undefined && /^\s*\[[^\]]*$/.test(previous)) {
+      line = line! - 1;
+      column = previous.trimEnd().length + 1;
+      message = "table header is missing its closing ']'";
+    }
+    throw new ValidationError(`TOML syntax error: ${message}`, {
       location: { file: name, ...(line ? { line } : {}), ...(column !== undefined ? { column } : {}) },
       hint: "see https://toml.io for the syntax",
     });

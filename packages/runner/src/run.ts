@@ -219,6 +219,7 @@ export async function runTest(plan: TestPlan, options: RunOptions): Promise<Test
           if (r.status === "failed") markSpanFailed(stepSpan, r.failure ?? "failed");
           return r;
         });
+        if (controller.signal.aborted) throw interrupted(controller.signal);
         steps.push(result);
         emit({ type: "step:end", test, result });
         if (result.status === "failed" && !step.continue_on_failure) failed = true;

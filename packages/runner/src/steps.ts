@@ -80,6 +80,25 @@ function tailBlock(label: string, text: string): string {
   return t ? `  ${label} (last lines):\n${t.replace(/^/gm, "    ")}\n` : `  ${label}: (empty)\n`;
 }
 
+/** Rejects as soon as `signal` aborts: an exec in a container is cut short by the teardown that follows. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error("interrupted"));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error("interrupted"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 export interface StepTarget {
   container: RunningContainer | undefined;
   cwd: string;
@@ -95,12 +114,9 @@ export async function runStep(step: StepConfig, target: StepTarget, signal: Abor
     attempts++;
     const options = { env: step.env, timeoutMs: step.timeout };
     last = target.container
-      ? await target.container.exec(step.command, { ...options, ...(step.workdir ? { workdir: step.workdir } : {}) }).catch((err: Error) => ({
-          exitCode: 125,
-          stdout: "",
-          stderr: `${err.message}\n`,
-          durationMs: 0,
-        }))
+      ? await untilAborted(target.container.exec(step.command, { ...options, ...(step.workdir ? { workdir: step.workdir } : {}) }), signal).catch(
+          (err: Error) => ({ exitCode: 125, stdout: "", stderr: `${err.message}\n`, durationMs: 0 }),
+        )
       : await execOnHost(step.command, { ...options, cwd: step.workdir ?? target.cwd, signal });
     failure = checkExpectations(step, last);
     if (!failure || attempts > step.retries || signal.aborted) break;

@@ -19,13 +19,13 @@ export async function pluginsCommand(projectDir: string, opts: { json?: boolean 
     process.stdout.write("no clnrm plugins installed in this project\n");
   }
   if (missing.length) {
-    process.stdout.write(`\n${pc.dim("built-in plugins not installed (npm install -D <package>):")}\n`);
+    process.stdout.write(`\n${pc.dim("built-in plugins not installed (clnrm plugins install <type>):")}\n`);
     printTable(["TYPE", "PACKAGE", "DESCRIPTION"], missing.map((m) => [m.type, m.package, m.description]));
   }
   return 0;
 }
 
-function printTable(header: string[], rows: string[][]): void {
+export function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
   process.stdout.write(`${pc.bold(fmt(header))}\n`);
