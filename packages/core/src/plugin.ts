@@ -87,10 +87,7 @@ export interface PluginDefinition<Schema extends z.ZodType = z.ZodType> {
   /** Config keys whose values are secret: redacted in logs, reports and spans. */
   readonly secretFields?: readonly string[];
   readonly defaults?: PluginDefaults;
-  /**
-   * "chaos": the service acts on others. Steps can't target it, and unless `serviceRefs` names
-   * its targets it starts after every non-chaos service.
-   */
+  /** "chaos": the service acts on others. Steps can't target it, and it starts after every non-chaos service. */
   readonly role?: "service" | "chaos";
   /**
    * Names of other services a validated config refers to (chaos targets, for example). The runner

@@ -105,6 +105,13 @@ export interface RunningContainer {
   exec(command: string[], options?: ExecOptions): Promise<ExecResult>;
   logs(options?: { tail?: number }): Promise<string>;
   state(): Promise<ContainerState>;
+  /** Freezes every process of the container (docker pause). */
+  pause(): Promise<void>;
+  unpause(): Promise<void>;
+  /** Sends a signal to the main process (default SIGKILL). */
+  kill(signal?: string): Promise<void>;
+  /** Restarts the container in place (same id, same network addresses). */
+  restart(options?: { timeoutMs?: number }): Promise<void>;
   /** Stops and removes the container. Idempotent. */
   remove(options?: { timeoutMs?: number }): Promise<void>;
   /** Waits once more for the spec's health probe (used by health checks). */

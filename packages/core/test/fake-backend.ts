@@ -55,6 +55,10 @@ export class FakeContainer implements RunningContainer {
   async probe(): Promise<boolean> {
     return !this.removed;
   }
+  async pause(): Promise<void> {}
+  async unpause(): Promise<void> {}
+  async kill(): Promise<void> {}
+  async restart(): Promise<void> {}
 }
 
 export class FakeBackend implements ContainerBackend {

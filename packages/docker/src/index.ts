@@ -381,6 +381,14 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Turns an engine error into a one-line ContainerError naming what was attempted. */
+function wrapEngine(what: string): (err: unknown) => never {
+  return (err: unknown) => {
+    const message = (err as { json?: { message?: string }; message?: string }).json?.message ?? (err as Error).message ?? String(err);
+    throw new ContainerError(`cannot ${what}: ${message}`);
+  };
+}
+
 class DockerContainer implements RunningContainer {
   readonly id: string;
   readonly name: string;
@@ -451,6 +459,22 @@ class DockerContainer implements RunningContainer {
       if (isGone(err)) return { running: false, status: "removed" };
       throw err;
     }
+  }
+
+  async pause(): Promise<void> {
+    await this.#c.pause().catch(wrapEngine(`pause ${this.name}`));
+  }
+
+  async unpause(): Promise<void> {
+    await this.#c.unpause().catch(wrapEngine(`unpause ${this.name}`));
+  }
+
+  async kill(signal = "SIGKILL"): Promise<void> {
+    await this.#c.kill({ signal }).catch(wrapEngine(`kill ${this.name}`));
+  }
+
+  async restart(options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.#c.restart({ t: Math.ceil((options.timeoutMs ?? 0) / 1000) }).catch(wrapEngine(`restart ${this.name}`));
   }
 
   remove(options: { timeoutMs?: number } = {}): Promise<void> {

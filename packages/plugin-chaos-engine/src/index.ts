@@ -1,1 +1,66 @@
-export {};
+import { definePlugin, HealthStatus, type Outputs, type PluginDefinition, type ServiceHandle } from "@clnrm/core";
+import { ChaosEngine, type ContainerControl } from "./engine.js";
+import { type ChaosConfig, configSchema } from "./schema.js";
+
+export * from "./commands.js";
+export { ChaosEngine, type ContainerControl, describe as describeFaults, type LatencyMode } from "./engine.js";
+export { PROXY_READY, PROXY_SCRIPT } from "./proxy.js";
+export { type ChaosConfig, configSchema, DEFAULT_PROXY_IMAGE, DEFAULT_SIDECAR_IMAGE } from "./schema.js";
+
+export interface ChaosEngineOptions {
+  /** Pause/kill/restart for backends whose containers lack those methods. */
+  control?: ContainerControl;
+}
+
+function outputs(engine: ChaosEngine): Outputs {
+  return {
+    targets: engine.targets.map((t) => t.name).join(","),
+    latency_mode: engine.latencyMode,
+    active: engine.active,
+  };
+}
+
+/** A chaos_engine definition; the default export is `createChaosEngine()`. */
+export function createChaosEngine(options: ChaosEngineOptions = {}): PluginDefinition<typeof configSchema> {
+  return definePlugin({
+    type: "chaos_engine",
+    description: "Fault injection on other services: packet loss, latency, bandwidth caps, partitions, CPU/memory/IO stress, pause/kill",
+    configSchema,
+    role: "chaos",
+    // With no targets the runner starts this after every non-chaos service, partition_from included.
+    serviceRefs: (config: ChaosConfig) => [...new Set([...config.targets, ...config.partition_from])],
+    create(config) {
+      return {
+        async start(ctx) {
+          const engine = new ChaosEngine(config, options.control, ctx.log, `${ctx.runId}/${ctx.service}`);
+          try {
+            await engine.prepare(ctx);
+            await engine.schedule();
+          } catch (err) {
+            await engine.stop().catch(() => {});
+            throw err;
+          }
+          return { service: ctx.service, containers: [...engine.containers], outputs: outputs(engine), data: engine };
+        },
+        async healthCheck(handle: ServiceHandle) {
+          for (const c of handle.containers) {
+            const s = await c.state();
+            if (!s.running) return HealthStatus.unhealthy(`chaos sidecar ${c.name} is ${s.status}`);
+          }
+          return HealthStatus.healthy();
+        },
+        async stop(handle, ctx) {
+          const engine = handle.data as ChaosEngine | undefined;
+          if (!engine) {
+            await Promise.all(handle.containers.map((c) => c.remove()));
+            return;
+          }
+          engine.log = ctx.log;
+          await engine.stop();
+        },
+      };
+    },
+  });
+}
+
+export default createChaosEngine();

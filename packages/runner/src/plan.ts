@@ -121,8 +121,9 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
       checkService(doc, names, ref, ["services", name, ...refPath(source, ref)], name);
       deps.add(ref);
     });
-    if (plugin.definition.role === "chaos" && refs.length === 0) {
-      for (const other of names) if (other !== name && test.services[other] && !chaosTypes.has(other)) deps.add(other);
+    // A chaos service acts on running services: it starts after every non-chaos service.
+    if (plugin.definition.role === "chaos") {
+      for (const other of names) if (other !== name && !chaosTypes.has(other)) deps.add(other);
     }
     for (const dep of svc.depends_on) checkService(doc, names, dep, ["services", name, "depends_on"], name);
     for (const ref of findReferences(raw)) {

@@ -284,7 +284,10 @@ export async function checkSpanExpectations(expectations: readonly SpanExpectati
     const read = (c: string | undefined) => {
       const k = c ?? "";
       let p = cache.get(k);
-      if (!p) cache.set(k, (p = readSpans(c)));
+      if (!p) {
+        p = readSpans(c);
+        cache.set(k, p);
+      }
       return p;
     };
     const elapsed = now() - started;

@@ -1,0 +1,31 @@
+// The quickstart file three ways, interleaved: `clnrm run`, the raw docker CLI doing the same job
+// (run -d, exec, rm -f), and a hand-written testcontainers script. Target: clnrm ≤ 1.3× raw CLI,
+// and no slower than the testcontainers script.
+import { join } from "node:path";
+import { clnrmBin, interleave, leftovers, machine, root, stats, table, timed } from "./lib.mjs";
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
+const quickstart = join(root, "examples/quickstart.clnrm.toml");
+const tcScript = join(root, "bench/testcontainers-quickstart.mjs");
+
+const jobs = {
+  "clnrm run quickstart": () => timed(process.execPath, [clnrmBin, "run", quickstart]).ms,
+  "raw docker CLI": () => {
+    const t0 = performance.now();
+    const id = timed("docker", ["run", "-d", "--label", "clnrm.bench=1", "alpine:latest", "sleep", "3600"]).stdout.trim();
+    const out = timed("docker", ["exec", id, "echo", "hello"]).stdout;
+    if (out !== "hello\n") throw new Error(`unexpected exec output ${out}`);
+    timed("docker", ["rm", "-f", id]);
+    return performance.now() - t0;
+  },
+  "testcontainers script": () => timed(process.execPath, [tcScript]).ms,
+};
+
+console.log(`quickstart benchmark — ${machine()} — ${rounds} rounds, interleaved, after one warm-up`);
+const samples = interleave(jobs, rounds);
+console.log(table(samples, "raw docker CLI"));
+const c = stats(samples["clnrm run quickstart"]).median;
+const raw = stats(samples["raw docker CLI"]).median;
+const tc = stats(samples["testcontainers script"]).median;
+console.log(`  clnrm/raw = ${(c / raw).toFixed(2)} (target ≤ 1.30)   clnrm/testcontainers = ${(c / tc).toFixed(2)} (target ≤ 1.00)`);
+console.log(`  containers left: ${leftovers()}`);

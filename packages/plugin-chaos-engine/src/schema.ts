@@ -1,0 +1,96 @@
+import { durationSchema, z } from "@clnrm/core";
+
+/** Real upstream images, pinned. Tests point the config at local images instead. */
+export const DEFAULT_SIDECAR_IMAGE = "nicolaka/netshoot:v0.13";
+export const DEFAULT_PROXY_IMAGE = "node:24.11.0-alpine3.22";
+
+const serviceName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, "use a service name: letters, digits, '-' and '_'");
+const port = z.number().int().min(1).max(65535);
+const image = z.string().trim().min(1, "image must not be empty");
+
+export const configSchema = z
+  .strictObject({
+    /** Services to act on. Empty: every non-chaos service of the test. */
+    targets: z.array(serviceName).default([]),
+    /** Image of the network sidecar: needs `iptables` and `tc` (iproute2). */
+    sidecar_image: image.default(DEFAULT_SIDECAR_IMAGE),
+    /** Image of the latency proxy (proxy mode only): needs `node`. */
+    proxy_image: image.default(DEFAULT_PROXY_IMAGE),
+    /** Image for stress-ng when a target has no stress-ng of its own (see `stress_mode`). */
+    stress_image: image.optional(),
+    /** The target's network interface on the run network. */
+    interface: z.string().regex(/^[a-zA-Z0-9_.@-]+$/, "invalid interface name").default("eth0"),
+
+    /** Delay before the first fault, from the moment the chaos service starts (just before the steps). */
+    start_after: durationSchema.default(0),
+    /** How long each fault window lasts. Default: until teardown. */
+    duration: durationSchema.optional(),
+    /** Number of fault windows (needs `duration` when above 1). */
+    repeat: z.number().int().min(1).max(1000).default(1),
+    /** Pause between the end of one window and the start of the next. */
+    interval: durationSchema.default(0),
+
+    /** Drop this percentage of packets, at random. */
+    packet_loss_percent: z.number().gt(0).max(100).optional(),
+    /** Which packets packet loss drops: received by the target ("in"), sent ("out"), or both. */
+    loss_direction: z.enum(["in", "out", "both"]).default("in"),
+    /** Delay what the target sends by this many ms. */
+    latency_ms: z.number().int().min(1).max(600_000).optional(),
+    /** Random variation of the delay, ± ms. */
+    jitter_ms: z.number().int().min(0).max(600_000).default(0),
+    /** How to add latency: kernel netem, a TCP delay proxy, or netem when the kernel has it ("auto"). */
+    mode: z.enum(["auto", "netem", "proxy"]).default("auto"),
+    /** Ports the delay proxy covers. Default: the target's published ports, else the ports it listens on. */
+    ports: z.array(port).min(1).optional(),
+    /** First port the delay proxy listens on (one per covered port). */
+    proxy_port_base: port.default(39100),
+    /** Cap the target's outgoing bandwidth, in kbit/s. */
+    bandwidth_kbps: z.number().int().min(8).optional(),
+    /** Block incoming TCP connections to these ports of the target. */
+    block_ports: z.array(port).default([]),
+    /** How blocked ports and partitions fail: silently ("drop", clients time out) or at once ("reject"). */
+    block_action: z.enum(["drop", "reject"]).default("drop"),
+    /** Cut the target off from these services (both directions). */
+    partition_from: z.array(serviceName).default([]),
+
+    cpu: z.strictObject({ stress_percent: z.number().int().min(1).max(100).default(100), workers: z.number().int().min(0).max(256).default(0) }).optional(),
+    memory: z.strictObject({ stress_mb: z.number().int().min(1) }).optional(),
+    io: z.strictObject({ workers: z.number().int().min(1).max(64).default(1) }).optional(),
+    /** Where stress-ng runs: in the target ("exec", counted in its cgroup), a sidecar, or "auto". */
+    stress_mode: z.enum(["auto", "exec", "sidecar"]).default("auto"),
+
+    /** Freeze the target for the window (docker pause / unpause). */
+    pause: z.boolean().default(false),
+    /** Kill the target (SIGKILL) at the start of the window. */
+    kill: z.boolean().default(false),
+    /** With `kill`: restart the target at the end of the window (at once without `duration`). */
+    restart: z.boolean().default(false),
+  })
+  .superRefine((c, ctx) => {
+    if (c.repeat > 1 && c.duration === undefined) {
+      ctx.addIssue({ code: "custom", path: ["repeat"], message: "repeat above 1 needs a duration for each window" });
+    }
+    if (c.restart && !c.kill) ctx.addIssue({ code: "custom", path: ["restart"], message: "restart needs kill = true" });
+    if (c.jitter_ms > 0 && c.latency_ms === undefined) ctx.addIssue({ code: "custom", path: ["jitter_ms"], message: "jitter_ms needs latency_ms" });
+    if (c.latency_ms !== undefined && c.jitter_ms > c.latency_ms) ctx.addIssue({ code: "custom", path: ["jitter_ms"], message: "jitter_ms must not exceed latency_ms" });
+    if (c.kill && (hasNetworkFault(c) || c.pause)) {
+      ctx.addIssue({ code: "custom", path: ["kill"], message: "kill cannot be combined with network faults or pause in one chaos service (a killed target loses its network namespace)" });
+    }
+    if (!hasNetworkFault(c) && !hasStress(c) && !c.pause && !c.kill) {
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: "no fault configured: set one of packet_loss_percent, latency_ms, bandwidth_kbps, block_ports, partition_from, cpu, memory, io, pause, kill",
+      });
+    }
+  });
+
+export type ChaosConfig = z.output<typeof configSchema>;
+
+export function hasNetworkFault(c: Pick<ChaosConfig, "packet_loss_percent" | "latency_ms" | "bandwidth_kbps" | "block_ports" | "partition_from">): boolean {
+  return c.packet_loss_percent !== undefined || c.latency_ms !== undefined || c.bandwidth_kbps !== undefined || c.block_ports.length > 0 || c.partition_from.length > 0;
+}
+
+export function hasStress(c: Pick<ChaosConfig, "cpu" | "memory" | "io">): boolean {
+  return c.cpu !== undefined || c.memory !== undefined || c.io !== undefined;
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import chaos, { applyNetworkScript, configSchema, DEFAULT_PROXY_IMAGE, DEFAULT_SIDECAR_IMAGE, parseListenPorts, probability, removeNetworkScript, stressArgs, tbfArgs } from "../src/index.js";
+
+const base = { tag: "abc123", iface: "eth0", lossDirection: "in" as const, blockPorts: [], blockAction: "drop" as const, partitionIps: [], redirects: [] };
+
+describe("chaos_engine config and commands (no Docker)", () => {
+  it("defaults to pinned upstream images and declares role and refs", () => {
+    const c = configSchema.parse({ latency_ms: 200 });
+    expect(c.sidecar_image).toBe(DEFAULT_SIDECAR_IMAGE);
+    expect(DEFAULT_SIDECAR_IMAGE).toBe("nicolaka/netshoot:v0.13");
+    expect(c.proxy_image).toBe(DEFAULT_PROXY_IMAGE);
+    expect(DEFAULT_PROXY_IMAGE).toMatch(/^node:\d+\.\d+\.\d+-/);
+    expect(chaos.role).toBe("chaos");
+    expect(chaos.serviceRefs?.(configSchema.parse({ targets: ["web"], partition_from: ["db"], block_ports: [1] }))).toEqual(["web", "db"]);
+    expect(chaos.serviceRefs?.(configSchema.parse({ partition_from: ["db"] }))).toEqual([]);
+    expect(configSchema.parse({ block_ports: [1], duration: "2s", start_after: "500ms" })).toMatchObject({ duration: 2000, start_after: 500, repeat: 1 });
+  });
+
+  it("builds the iptables and tc commands", () => {
+    expect(probability(25)).toBe("0.25");
+    const s = applyNetworkScript({ ...base, lossProbability: 0.25, blockPorts: [8080], partitionIps: ["10.0.0.5"], redirects: [{ port: 8080, to: 39100 }], bandwidthKbps: 1024 });
+    expect(s.split("\n")).toEqual([
+      "set -e",
+      "iptables -w -N clnrm-abc123-in",
+      "iptables -w -I INPUT 1 ! -i lo -j clnrm-abc123-in",
+      "iptables -w -N clnrm-abc123-out",
+      "iptables -w -I OUTPUT 1 ! -o lo -j clnrm-abc123-out",
+      "iptables -w -A clnrm-abc123-in -p tcp --dport 8080 -j DROP",
+      "iptables -w -A clnrm-abc123-in -s 10.0.0.5 -j DROP",
+      "iptables -w -A clnrm-abc123-out -d 10.0.0.5 -j DROP",
+      "iptables -w -A clnrm-abc123-in -m statistic --mode random --probability 0.25 -j DROP",
+      "iptables -w -t nat -N clnrm-abc123-pre",
+      "iptables -w -t nat -I PREROUTING 1 -j clnrm-abc123-pre",
+      "iptables -w -t nat -A clnrm-abc123-pre -p tcp --dport 8080 -j REDIRECT --to-ports 39100",
+      `tc qdisc add dev eth0 root handle 1: ${tbfArgs(1024)}`,
+    ]);
+    const n = applyNetworkScript({ ...base, netem: { latencyMs: 200, jitterMs: 20 }, bandwidthKbps: 512 });
+    expect(n).toContain("tc qdisc add dev eth0 root handle 1: netem delay 200ms 20ms");
+    expect(n).toContain("tc qdisc add dev eth0 parent 1:1 handle 10: tbf rate 512kbit");
+    expect(removeNetworkScript("abc123", "eth0", false)).not.toContain("tc qdisc");
+  });
+
+  it("builds stress-ng arguments and parses listening ports", () => {
+    expect(stressArgs({ cpu: { percent: 50, workers: 1 }, memoryMb: 256, ioWorkers: 1, timeoutMs: 1500 })).toEqual([
+      "stress-ng", "--cpu", "1", "--cpu-load", "50", "--vm", "1", "--vm-bytes", "256M", "--vm-keep", "--hdd", "1", "--hdd-bytes", "16M", "--temp-path", "/tmp", "--timeout", "2s",
+    ]);
+    expect(parseListenPorts("1F90\n0050\n")).toEqual([80, 8080]);
+  });
+
+  it("rejects configs without a fault, or with inconsistent scheduling", () => {
+    expect(configSchema.safeParse({}).success).toBe(false);
+    expect(configSchema.safeParse({ block_ports: [1], repeat: 2 }).success).toBe(false);
+    expect(configSchema.safeParse({ block_ports: [1], repeat: 2, duration: "1s" }).success).toBe(true);
+  });
+});
