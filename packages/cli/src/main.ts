@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
+import type { RunCommandOptions } from "./commands/run.js";
 import { exitCodeFor, printError } from "./errors.js";
 
 export const EXIT = { passed: 0, failed: 1, badInput: 2, sigint: 130, sigterm: 143 } as const;
@@ -21,10 +22,13 @@ export function program(): Command {
     .command("run")
     .description("run .clnrm.toml test files (a directory runs every *.clnrm.toml under it)")
     .argument("[paths...]", "test files or directories", ["."])
-    .option("-j, --jobs <n>", "test files to run at once", (v) => positiveInt(v, "--jobs"))
-    .addOption(new Option("-r, --reporter <name>", "output format").choices(["human", "json"]).default("human"))
+    .option("-j, --jobs <n>", "test files to run at once (default: the number of cores)", (v) => positiveInt(v, "--jobs"))
+    .option("-t, --tag <tag...>", "only tests whose [meta] tags include one of these")
+    .option("-f, --filter <pattern>", "only tests whose name or file path contains this text (or matches /regex/)")
+    .addOption(new Option("-r, --reporter <name>", "output format").choices(["human", "json", "junit"]).default("human"))
+    .option("-o, --output <file>", "where the json or junit report goes (default: stdout for json; required for junit)")
     .option("-v, --verbose", "show service outputs, step output and timings")
-    .action(async (paths: string[], opts: { jobs?: number; reporter: "human" | "json"; verbose?: boolean }) => {
+    .action(async (paths: string[], opts: RunCommandOptions) => {
       const { runCommand } = await import("./commands/run.js");
       process.exitCode = await runCommand(paths, opts);
     });
@@ -97,6 +101,25 @@ export function program(): Command {
     .action(async (name: string, opts: { dir?: string; registry?: string }) => {
       const { pluginsNewCommand } = await import("./commands/plugins-new.js");
       process.exitCode = await pluginsNewCommand(process.cwd(), name, opts);
+    });
+
+  cli
+    .command("schema")
+    .description("print a JSON Schema of the test-file format, with the config of every installed plugin (for editors)")
+    .option("-o, --output <file>", "write it to a file instead of stdout")
+    .action(async (opts: { output?: string }) => {
+      const { schemaCommand } = await import("./commands/schema.js");
+      process.exitCode = await schemaCommand(process.cwd(), opts);
+    });
+
+  cli
+    .command("init")
+    .description("write a starter test file")
+    .argument("[file]", "where to write it", "tests/example.clnrm.toml")
+    .option("--force", "overwrite an existing file")
+    .action(async (file: string, opts: { force?: boolean }) => {
+      const { initCommand } = await import("./commands/init.js");
+      process.exitCode = await initCommand(file, opts);
     });
 
   cli

@@ -1,4 +1,5 @@
 import type { RunEvent, TestResult } from "@clnrm/runner";
+import junitModule, { type Builder } from "junit-report-builder";
 import pc from "picocolors";
 
 export interface Reporter {
@@ -31,7 +32,7 @@ export class HumanReporter implements Reporter {
         this.#line(e.test, `${pc.bold("▶")} ${pc.bold(e.test)} ${pc.dim(`(run ${e.runId})`)}`);
         break;
       case "service:starting":
-        if (this.#verbose) this.#line(e.test, pc.dim(`  … starting ${e.service} (${e.plugin})`));
+        this.#line(e.test, pc.dim(`  … starting ${e.service} (${e.plugin})`));
         break;
       case "service:progress":
         this.#line(e.test, pc.dim(`  … ${e.service}: ${e.message}`));
@@ -89,4 +90,33 @@ export class JsonReporter implements Reporter {
     const passed = results.filter((r) => r.status === "passed").length;
     this.#out.write(`${JSON.stringify({ passed, failed: results.length - passed, results }, null, 2)}\n`);
   }
+}
+
+/** JUnit XML (one testsuite per test file, one testcase per step) written to a file when the run ends. */
+export class JunitReporter implements Reporter {
+  readonly #output: string;
+  constructor(output: string) {
+    this.#output = output;
+  }
+  onEvent(): void {}
+  finish(results: readonly TestResult[]): void {
+    writeJunit(results, this.#output);
+  }
+}
+
+export function writeJunit(results: readonly TestResult[], output: string): void {
+  // The package is CommonJS: at run time the default import is the builder itself.
+  const builder = (junitModule as unknown as Builder).newBuilder();
+  for (const r of results) {
+    const suite = builder.testSuite().name(r.name).property("file", r.file).property("run", r.runId).time(r.durationMs / 1000);
+    if (r.error) {
+      suite.testCase().className(r.file).name("services").time(0).error(r.error.message, r.error.code);
+    }
+    for (const s of r.steps) {
+      const tc = suite.testCase().className(r.file).name(s.name).time(s.durationMs / 1000);
+      if (s.status === "failed") tc.failure(s.failure ?? "failed").standardOutput(s.stdout).standardError(s.stderr);
+      else if (s.status === "skipped") tc.skipped();
+    }
+  }
+  builder.writeTo(output);
 }

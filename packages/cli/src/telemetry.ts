@@ -129,7 +129,10 @@ export class ForwardingExporter implements SpanExporter {
     this.#replay.push(...redacted);
     if (this.#replay.length > this.#replayLimit) this.#replay.splice(0, this.#replay.length - this.#replayLimit);
     const targets = [...this.#targets.values()];
-    if (targets.length === 0) return resultCallback({ code: SUCCESS });
+    if (targets.length === 0) {
+      resultCallback({ code: SUCCESS });
+      return;
+    }
     void Promise.all(targets.map((t) => this.#send(t, redacted))).then((oks) => resultCallback({ code: oks.every(Boolean) ? SUCCESS : FAILED }));
   }
 

@@ -1,4 +1,4 @@
-import { BUILTIN_PLUGINS, listInstalledPlugins } from "@clnrm/marketplace";
+import { BUILTIN_PLUGINS, listInstalledPlugins } from "@clnrm/marketplace/list";
 import pc from "picocolors";
 
 /** Lists installed plugins from package metadata (nothing is imported), then the built-ins not installed. */

@@ -1,28 +1,61 @@
 import { availableParallelism } from "node:os";
-import { CleanroomError } from "@clnrm/core";
+import { createWriteStream } from "node:fs";
+import { CleanroomError, ValidationError } from "@clnrm/core";
 import { dockerBackend } from "@clnrm/docker";
 import { planTest, type TestPlan, type TestResult, runTest } from "@clnrm/runner";
 import { collectTestFiles } from "../files.js";
 import { EXIT } from "../main.js";
-import { HumanReporter, JsonReporter, type Reporter } from "../report.js";
+import { HumanReporter, JsonReporter, JunitReporter, type Reporter } from "../report.js";
 
 export interface RunCommandOptions {
   jobs?: number;
-  reporter: "human" | "json";
+  reporter: "human" | "json" | "junit";
+  output?: string;
   verbose?: boolean;
+  tag?: string[];
+  filter?: string;
+}
+
+/** Keeps the plans that match --tag (any of them) and --filter (text, or /regex/ on name and file). */
+export function selectPlans(plans: readonly TestPlan[], opts: Pick<RunCommandOptions, "tag" | "filter">): TestPlan[] {
+  let match: (s: string) => boolean = () => true;
+  if (opts.filter) {
+    const f = opts.filter;
+    const re = /^\/(.+)\/([a-z]*)$/.exec(f);
+    if (re) {
+      let compiled: RegExp;
+      try {
+        compiled = new RegExp(re[1]!, re[2]);
+      } catch (err) {
+        throw new ValidationError(`--filter ${f}: ${(err as Error).message}`);
+      }
+      match = (s) => compiled.test(s);
+    } else {
+      match = (s) => s.includes(f);
+    }
+  }
+  const tags = opts.tag ?? [];
+  return plans.filter((p) => (tags.length === 0 || p.meta.tags.some((t) => tags.includes(t))) && (match(p.name) || match(p.displayName)));
 }
 
 /** Plans every file first (bad input stops the run before anything starts), then runs them with bounded parallelism. */
 export async function runCommand(paths: string[], opts: RunCommandOptions): Promise<number> {
   const files = await collectTestFiles(paths);
-  const plans = await Promise.all(files.map((f) => planTest(f)));
+  if (opts.reporter === "junit" && !opts.output) {
+    throw new ValidationError("--reporter junit needs --output <file.xml>", { hint: "e.g. clnrm run --reporter junit --output results.xml" });
+  }
+  const all = await Promise.all(files.map((f) => planTest(f)));
+  const plans = selectPlans(all, opts);
+  if (plans.length === 0) {
+    throw new ValidationError(`no test matches${opts.tag?.length ? ` --tag ${opts.tag.join(",")}` : ""}${opts.filter ? ` --filter ${opts.filter}` : ""} (${all.length} test file(s) found)`);
+  }
   const backend = dockerBackend();
   await backend.ping();
   // Leftovers of runs that died (SIGKILL, crash) are removed while this run starts.
   const sweeping = backend.sweep().catch(() => undefined);
 
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), plans.length));
-  const reporter: Reporter = opts.reporter === "json" ? new JsonReporter() : new HumanReporter({ verbose: opts.verbose ?? false, multi: jobs > 1 });
+  const reporter = makeReporter(opts, jobs > 1);
   const controller = new AbortController();
   let signalExit: number | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -58,4 +91,18 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+function makeReporter(opts: RunCommandOptions, multi: boolean): Reporter {
+  if (opts.reporter === "json") return new JsonReporter(opts.output ? createWriteStream(opts.output) : process.stdout);
+  const human = new HumanReporter({ verbose: opts.verbose ?? false, multi });
+  if (opts.reporter !== "junit") return human;
+  const junit = new JunitReporter(opts.output!);
+  return {
+    onEvent: (e) => human.onEvent(e),
+    finish: (results) => {
+      human.finish(results);
+      junit.finish(results);
+    },
+  };
 }

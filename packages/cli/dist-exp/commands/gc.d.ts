@@ -1,0 +1,4 @@
+export declare function gcCommand(opts: {
+    all?: boolean;
+}): Promise<number>;
+//# sourceMappingURL=gc.d.ts.map

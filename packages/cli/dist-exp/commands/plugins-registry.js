@@ -1,0 +1,59 @@
+import { ValidationError } from "@clnrm/core";
+import { coreSatisfies, fetchPackageInfo, findInstalledPackage, packageForName, readRegistryConfig, runningCoreVersion, searchPlugins, } from "@clnrm/marketplace";
+import pc from "picocolors";
+import { printTable } from "./plugins.js";
+/** `clnrm plugins search <text>`: the default registry and every scoped one, filtered on the clnrm-plugin keyword. */
+export async function pluginsSearchCommand(projectDir, text, opts) {
+    const config = readRegistryConfig(projectDir);
+    const results = await searchPlugins(text, config);
+    if (opts.json) {
+        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+        return 0;
+    }
+    if (results.length === 0) {
+        const where = [...new Set([config.registry, ...Object.values(config.scopes)])].join(", ");
+        process.stdout.write(`no clnrm plugins match '${text}' in ${where}\n`);
+        return 0;
+    }
+    printTable(["PACKAGE", "VERSION", "SOURCE", "DESCRIPTION"], results.map((r) => [r.name, r.version, r.official ? "official" : "third-party", r.description ?? ""]));
+    return 0;
+}
+/** `clnrm plugins info <name>`: registry metadata, compatibility with this clnrm, and the installed version. */
+export async function pluginsInfoCommand(projectDir, input, opts) {
+    const { name } = packageForName(input);
+    const config = readRegistryConfig(projectDir);
+    const info = await fetchPackageInfo(name, config);
+    const installed = findInstalledPackage(name, projectDir);
+    if (!info) {
+        throw new ValidationError(`package '${name}' is not in the registry ${config.registry}`, {
+            hint: `search for it: clnrm plugins search ${name.replace(/^@[^/]+\//, "").replace(/^(clnrm-)?plugin-/, "")}`,
+        });
+    }
+    const core = runningCoreVersion();
+    const compatible = coreSatisfies(info.corePeerRange, core);
+    if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ ...info, installed: installed ?? null, coreVersion: core, compatible: compatible ?? null }, null, 2)}\n`);
+        return 0;
+    }
+    const isPlugin = info.keywords.includes("clnrm-plugin") || info.manifest !== undefined;
+    const rows = [
+        ["latest", info.latest ?? "-"],
+        ["description", info.description ?? "-"],
+        ["types", info.manifest?.types?.join(", ") ?? "-"],
+        ["plugin API", info.manifest?.apiVersion === undefined ? "-" : `v${info.manifest.apiVersion}`],
+        [
+            "@clnrm/core",
+            info.corePeerRange === undefined
+                ? "-"
+                : `${info.corePeerRange} (this clnrm has ${core}${compatible === undefined ? "" : compatible ? ", compatible" : ", NOT compatible"})`,
+        ],
+        ["installed", installed ? `${installed.version ?? "?"} (${installed.dir})` : "no"],
+        ["registry", info.registry],
+    ];
+    process.stdout.write(`${pc.bold(info.name)}  ${info.official ? "official" : "third-party"}${isPlugin ? "" : pc.yellow("  (not a clnrm plugin: no clnrm-plugin keyword)")}\n`);
+    const w = Math.max(...rows.map(([k]) => k.length));
+    for (const [k, v] of rows)
+        process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
+    return 0;
+}
+//# sourceMappingURL=plugins-registry.js.map

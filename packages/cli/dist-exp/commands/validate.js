@@ -1,0 +1,22 @@
+import { planTest } from "@clnrm/runner";
+import pc from "picocolors";
+import { printError } from "../errors.js";
+import { collectTestFiles } from "../files.js";
+import { EXIT } from "../main.js";
+/** Checks every file without starting anything; prints one line per file. */
+export async function validateCommand(paths) {
+    const files = await collectTestFiles(paths);
+    let bad = 0;
+    for (const file of files) {
+        try {
+            const plan = await planTest(file);
+            process.stdout.write(`${pc.green("✓")} ${plan.displayName}: ${plan.services.size} service(s), ${plan.steps.length} step(s)\n`);
+        }
+        catch (err) {
+            bad++;
+            printError(err);
+        }
+    }
+    return bad ? EXIT.badInput : EXIT.passed;
+}
+//# sourceMappingURL=validate.js.map

@@ -1,0 +1,146 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { exitCodeFor, printError } from "./errors.js";
+export const EXIT = { passed: 0, failed: 1, badInput: 2, sigint: 130, sigterm: 143 };
+function version() {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    return pkg.version;
+}
+/** Builds the `clnrm` command tree. Each action imports what it needs, so `clnrm --version` stays cheap. */
+export function program() {
+    const cli = new Command("clnrm")
+        .description("cleanroom integration tests: real services in containers, torn down after every test")
+        .version(version(), "-V, --version")
+        .showSuggestionAfterError(true)
+        .exitOverride();
+    cli
+        .command("run")
+        .description("run .clnrm.toml test files (a directory runs every *.clnrm.toml under it)")
+        .argument("[paths...]", "test files or directories", ["."])
+        .option("-j, --jobs <n>", "test files to run at once (default: the number of cores)", (v) => positiveInt(v, "--jobs"))
+        .option("-t, --tag <tag...>", "only tests whose [meta] tags include one of these")
+        .option("-f, --filter <pattern>", "only tests whose name or file path contains this text (or matches /regex/)")
+        .addOption(new Option("-r, --reporter <name>", "output format").choices(["human", "json", "junit"]).default("human"))
+        .option("-o, --output <file>", "where the json or junit report goes (default: stdout for json; required for junit)")
+        .option("-v, --verbose", "show service outputs, step output and timings")
+        .action(async (paths, opts) => {
+        const { runCommand } = await import("./commands/run.js");
+        process.exitCode = await runCommand(paths, opts);
+    });
+    cli
+        .command("validate")
+        .description("check test files (syntax, schema, plugins, plugin config, references, graph) without starting anything")
+        .argument("[paths...]", "test files or directories", ["."])
+        .action(async (paths) => {
+        const { validateCommand } = await import("./commands/validate.js");
+        process.exitCode = await validateCommand(paths);
+    });
+    const plugins = cli
+        .command("plugins")
+        .description("list the plugins this project can resolve (and search, install, remove, scaffold plugins)")
+        .option("--json", "print JSON (plugins, list, search, info)")
+        .action(async (opts) => {
+        const { pluginsCommand } = await import("./commands/plugins.js");
+        process.exitCode = await pluginsCommand(process.cwd(), opts);
+    });
+    plugins
+        .command("list")
+        .description("list the plugins this project can resolve, and the built-ins it could install")
+        .action(async (_opts, cmd) => {
+        const { pluginsCommand } = await import("./commands/plugins.js");
+        process.exitCode = await pluginsCommand(process.cwd(), cmd.optsWithGlobals());
+    });
+    plugins
+        .command("search")
+        .description("search the configured registries (.npmrc, scoped registries too) for clnrm plugins")
+        .argument("<text...>", "words to search for")
+        .action(async (text, _opts, cmd) => {
+        const { pluginsSearchCommand } = await import("./commands/plugins-registry.js");
+        process.exitCode = await pluginsSearchCommand(process.cwd(), text.join(" "), cmd.optsWithGlobals());
+    });
+    plugins
+        .command("info")
+        .description("show a plugin's registry metadata, compatibility and installed version")
+        .argument("<name>", "a built-in type (ollama) or a package name")
+        .action(async (name, _opts, cmd) => {
+        const { pluginsInfoCommand } = await import("./commands/plugins-registry.js");
+        process.exitCode = await pluginsInfoCommand(process.cwd(), name, cmd.optsWithGlobals());
+    });
+    plugins
+        .command("install")
+        .alias("add")
+        .description("add plugins to the project's devDependencies with its package manager")
+        .argument("<names...>", "built-in types (ollama) or package names, optionally @version")
+        .option("-y, --yes", "install third-party plugins without asking")
+        .action(async (names, opts) => {
+        const { pluginsInstallCommand } = await import("./commands/plugins-install.js");
+        process.exitCode = await pluginsInstallCommand(process.cwd(), names, opts);
+    });
+    plugins
+        .command("remove")
+        .alias("rm")
+        .description("remove plugins from the project with its package manager")
+        .argument("<names...>", "built-in types or package names")
+        .action(async (names) => {
+        const { pluginsRemoveCommand } = await import("./commands/plugins-install.js");
+        process.exitCode = await pluginsRemoveCommand(process.cwd(), names);
+    });
+    plugins
+        .command("new")
+        .description("scaffold a plugin package: clnrm-plugin-<name> (or @scope/clnrm-plugin-<name>)")
+        .argument("<name>", "the service type: name or @scope/name")
+        .option("--dir <dir>", "directory to create (default: clnrm-plugin-<name>)")
+        .option("--registry <url>", "private registry to publish to (publishConfig.registry)")
+        .action(async (name, opts) => {
+        const { pluginsNewCommand } = await import("./commands/plugins-new.js");
+        process.exitCode = await pluginsNewCommand(process.cwd(), name, opts);
+    });
+    cli
+        .command("schema")
+        .description("print a JSON Schema of the test-file format, with the config of every installed plugin (for editors)")
+        .option("-o, --output <file>", "write it to a file instead of stdout")
+        .action(async (opts) => {
+        const { schemaCommand } = await import("./commands/schema.js");
+        process.exitCode = await schemaCommand(process.cwd(), opts);
+    });
+    cli
+        .command("init")
+        .description("write a starter test file")
+        .argument("[file]", "where to write it", "tests/example.clnrm.toml")
+        .option("--force", "overwrite an existing file")
+        .action(async (file, opts) => {
+        const { initCommand } = await import("./commands/init.js");
+        process.exitCode = await initCommand(file, opts);
+    });
+    cli
+        .command("gc")
+        .description("remove containers, networks and volumes left behind by clnrm runs that are no longer alive")
+        .option("--all", "also remove resources of live runs and kept volumes (model caches)")
+        .action(async (opts) => {
+        const { gcCommand } = await import("./commands/gc.js");
+        process.exitCode = await gcCommand(opts);
+    });
+    return cli;
+}
+function positiveInt(v, flag) {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1)
+        throw new CommanderError(EXIT.badInput, "clnrm.invalidArgument", `error: ${flag} must be a positive integer, got '${v}'`);
+    return n;
+}
+export async function main(argv) {
+    const cli = program();
+    try {
+        await cli.parseAsync(argv);
+        return typeof process.exitCode === "number" ? process.exitCode : 0;
+    }
+    catch (err) {
+        if (err instanceof CommanderError) {
+            // Commander already printed its message (help, version, or a usage error).
+            return err.exitCode === 0 ? 0 : EXIT.badInput;
+        }
+        printError(err);
+        return exitCodeFor(err);
+    }
+}
+//# sourceMappingURL=main.js.map

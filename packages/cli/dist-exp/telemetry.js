@@ -1,0 +1,201 @@
+export const REDACTED = "[redacted]";
+/** Attribute keys whose values are always redacted. */
+export const SECRET_KEY_RE = /(password|pass|token|secret|key)$/i;
+/** Values shorter than this aren't registered: redacting every "1" or "ab" would garble every span. */
+export const MIN_SECRET_LENGTH = 3;
+const secrets = new Set();
+/** Registers a secret value: any span attribute, name, event or status message containing it is redacted. */
+export function registerSecret(value) {
+    if (typeof value === "string" && value.length >= MIN_SECRET_LENGTH)
+        secrets.add(value);
+}
+/** Forgets every registered secret (for tests). */
+export function clearSecrets() {
+    secrets.clear();
+}
+/** Registers the values of env vars that look secret (*_TOKEN, *_PASSWORD, *_KEY, *_SECRET, *_PASS). */
+export function registerSecretEnv(env = process.env) {
+    for (const [k, v] of Object.entries(env))
+        if (/_(TOKEN|PASSWORD|PASS|KEY|SECRET)$/i.test(k))
+            registerSecret(v);
+}
+/** Replaces every registered secret in a string. */
+export function redactString(s) {
+    let out = s;
+    for (const secret of secrets)
+        if (out.includes(secret))
+            out = out.split(secret).join(REDACTED);
+    return out;
+}
+function redactValue(key, value) {
+    if (SECRET_KEY_RE.test(key))
+        return REDACTED;
+    if (typeof value === "string")
+        return redactString(value);
+    if (Array.isArray(value)) {
+        return value.map((v) => (typeof v === "string" ? redactString(v) : v));
+    }
+    if (typeof value === "number" && secrets.has(String(value)))
+        return REDACTED;
+    return value;
+}
+/** The attributes with secrets redacted: by key name, by registered secret value, then by `extra`. */
+export function redactAttributes(attributes, extra) {
+    const out = {};
+    for (const [k, v] of Object.entries(attributes)) {
+        if (v === undefined)
+            continue;
+        const r = redactValue(k, v);
+        out[k] = extra ? extra(k, r) : r;
+    }
+    return out;
+}
+/** A copy of a finished span with its attributes, event attributes, name and status message redacted. */
+export function redactSpan(span, extra) {
+    return {
+        name: redactString(span.name),
+        kind: span.kind,
+        spanContext: () => span.spanContext(),
+        ...(span.parentSpanContext ? { parentSpanContext: span.parentSpanContext } : {}),
+        startTime: span.startTime,
+        endTime: span.endTime,
+        status: span.status.message === undefined ? span.status : { ...span.status, message: redactString(span.status.message) },
+        attributes: redactAttributes(span.attributes, extra),
+        links: span.links.map((l) => (l.attributes ? { ...l, attributes: redactAttributes(l.attributes, extra) } : l)),
+        events: span.events.map((e) => ({ ...e, name: redactString(e.name), ...(e.attributes ? { attributes: redactAttributes(e.attributes, extra) } : {}) })),
+        duration: span.duration,
+        ended: span.ended,
+        resource: span.resource,
+        instrumentationScope: span.instrumentationScope,
+        droppedAttributesCount: span.droppedAttributesCount,
+        droppedEventsCount: span.droppedEventsCount,
+        droppedLinksCount: span.droppedLinksCount,
+    };
+}
+/** `http://host:4318` -> `http://host:4318/v1/traces` (an endpoint that ends in /v1/traces is kept). */
+export function tracesUrl(endpoint) {
+    const e = endpoint.trim().replace(/\/+$/, "");
+    return /\/v1\/traces$/.test(e) ? e : `${e}/v1/traces`;
+}
+const SUCCESS = 0;
+const FAILED = 1;
+/**
+ * An exporter that redacts spans and sends them to every current target. It keeps the spans it has
+ * seen (up to `replayLimit`) so that a target added later gets them too.
+ */
+export class ForwardingExporter {
+    #targets = new Map();
+    #replay = [];
+    #replayLimit;
+    #make;
+    #redact;
+    #pending = new Set();
+    constructor(make, options = {}) {
+        this.#make = make;
+        this.#replayLimit = options.replayLimit ?? 10_000;
+        this.#redact = options.redact;
+    }
+    get targets() {
+        return [...this.#targets.keys()];
+    }
+    #send(target, spans) {
+        if (spans.length === 0)
+            return Promise.resolve(true);
+        const p = new Promise((resolve) => target.export(spans, (r) => resolve(r.code === SUCCESS)));
+        this.#pending.add(p);
+        void p.finally(() => this.#pending.delete(p));
+        return p;
+    }
+    export(spans, resultCallback) {
+        const redacted = spans.map((s) => redactSpan(s, this.#redact));
+        this.#replay.push(...redacted);
+        if (this.#replay.length > this.#replayLimit)
+            this.#replay.splice(0, this.#replay.length - this.#replayLimit);
+        const targets = [...this.#targets.values()];
+        if (targets.length === 0) {
+            resultCallback({ code: SUCCESS });
+            return;
+        }
+        void Promise.all(targets.map((t) => this.#send(t, redacted))).then((oks) => resultCallback({ code: oks.every(Boolean) ? SUCCESS : FAILED }));
+    }
+    /** Adds a target (an OTLP/HTTP endpoint) and sends it the spans exported so far. */
+    async add(endpoint, options = {}) {
+        const url = tracesUrl(endpoint);
+        if (this.#targets.has(url))
+            return;
+        const target = this.#make(url);
+        this.#targets.set(url, target);
+        if (options.replay !== false)
+            await this.#send(target, [...this.#replay]);
+    }
+    /** Removes a target once every export to it has completed. */
+    async remove(endpoint) {
+        const url = tracesUrl(endpoint);
+        const target = this.#targets.get(url);
+        if (!target)
+            return;
+        await this.forceFlush();
+        this.#targets.delete(url);
+        await target.shutdown().catch(() => { });
+    }
+    async forceFlush() {
+        await Promise.all([...this.#pending]);
+        await Promise.all([...this.#targets.values()].map((t) => t.forceFlush?.().catch(() => { })));
+    }
+    async shutdown() {
+        await this.forceFlush();
+        const targets = [...this.#targets.values()];
+        this.#targets.clear();
+        this.#replay.length = 0;
+        await Promise.all(targets.map((t) => t.shutdown().catch(() => { })));
+    }
+}
+/**
+ * Registers clnrm's tracer provider. Spans go to `endpoint` (if given) and to every endpoint added
+ * later; before any endpoint is known they are kept, and sent once one is added.
+ */
+export async function startTelemetry(options = {}) {
+    const [api, { NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }] = await Promise.all([
+        import("@opentelemetry/api"),
+        import("@opentelemetry/sdk-trace-node"),
+        import("@opentelemetry/exporter-trace-otlp-http"),
+        import("@opentelemetry/resources"),
+    ]);
+    const forwarder = new ForwardingExporter((url) => new OTLPTraceExporter({ url }), options.redact ? { redact: options.redact } : {});
+    if (options.endpoint)
+        await forwarder.add(options.endpoint);
+    const processor = new BatchSpanProcessor(forwarder, { scheduledDelayMillis: options.exportIntervalMs ?? 1_000 });
+    const provider = new NodeTracerProvider({
+        resource: resourceFromAttributes({ "service.name": options.serviceName ?? "clnrm", ...options.resourceAttributes }),
+        spanProcessors: [processor],
+    });
+    provider.register();
+    let stopped;
+    return {
+        get endpoints() {
+            return forwarder.targets;
+        },
+        async addEndpoint(endpoint, o) {
+            await processor.forceFlush();
+            await forwarder.add(endpoint, o);
+        },
+        async removeEndpoint(endpoint) {
+            await processor.forceFlush();
+            await forwarder.remove(endpoint);
+        },
+        async flush() {
+            await processor.forceFlush();
+            await forwarder.forceFlush();
+        },
+        shutdown() {
+            stopped ??= (async () => {
+                await provider.shutdown().catch(() => { });
+                api.trace.disable();
+                api.context.disable();
+                api.propagation.disable();
+            })();
+            return stopped;
+        },
+    };
+}
+//# sourceMappingURL=telemetry.js.map

@@ -1,0 +1,52 @@
+import { writeFile } from "node:fs/promises";
+import { z } from "@clnrm/core";
+import { listInstalledPlugins, resolvePlugin } from "@clnrm/marketplace";
+import { serviceSchema, testFileSchema } from "@clnrm/runner";
+
+type JsonSchema = Record<string, unknown>;
+
+const toJson = (schema: z.ZodType): JsonSchema =>
+  z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-7" }) as JsonSchema;
+
+/**
+ * The test-file format as JSON Schema (draft 7), with one branch per installed plugin built from its
+ * zod config schema, so that editors can complete and check `.clnrm.toml` files.
+ */
+export async function buildSchema(projectDir: string): Promise<JsonSchema> {
+  const root = toJson(testFileSchema);
+  const runnerService = toJson(serviceSchema) as { properties: Record<string, JsonSchema> };
+  const installed = listInstalledPlugins(projectDir);
+  const branches: JsonSchema[] = [];
+  const types: string[] = [];
+  for (const p of installed) {
+    const loaded = await resolvePlugin(p.type, { projectDir }).catch(() => undefined);
+    if (!loaded) continue;
+    const plugin = toJson(loaded.definition.configSchema) as { properties?: Record<string, JsonSchema>; required?: string[] };
+    types.push(p.type);
+    branches.push({
+      title: p.type,
+      description: loaded.definition.description,
+      type: "object",
+      properties: { ...runnerService.properties, ...plugin.properties, type: { const: p.type, description: `${p.package}: ${loaded.definition.description}` } },
+      required: ["type", ...(plugin.required ?? [])],
+      additionalProperties: false,
+    });
+  }
+  // A type that is not installed here (a third-party plugin, say) is not checked beyond its runner keys.
+  branches.push({ type: "object", properties: { ...runnerService.properties, type: { type: "string", not: { enum: types } } }, required: ["type"] });
+  const services = (root.properties as Record<string, JsonSchema>).services!;
+  services.additionalProperties = { anyOf: branches };
+  return {
+    ...root,
+    $schema: "http://json-schema.org/draft-07/schema#",
+    $id: "https://clnrm.dev/schema/clnrm.schema.json",
+    title: "clnrm test file (*.clnrm.toml)",
+  };
+}
+
+export async function schemaCommand(projectDir: string, opts: { output?: string }): Promise<number> {
+  const text = `${JSON.stringify(await buildSchema(projectDir), null, 2)}\n`;
+  if (opts.output) await writeFile(opts.output, text);
+  else process.stdout.write(text);
+  return 0;
+}
