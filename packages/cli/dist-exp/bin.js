@@ -1,6 +1,0 @@
-#!/usr/bin/env node
-import { main } from "./main.js";
-main(process.argv).then((code) => {
-    process.exitCode = code;
-});
-//# sourceMappingURL=bin.js.map

@@ -1,4 +1,0 @@
-export declare function gcCommand(opts: {
-    all?: boolean;
-}): Promise<number>;
-//# sourceMappingURL=gc.d.ts.map
