@@ -28,6 +28,7 @@ export function program(): Command {
     .addOption(new Option("-r, --reporter <name>", "output format").choices(["human", "json", "junit"]).default("human"))
     .option("-o, --output <file>", "where the json or junit report goes (default: stdout for json; required for junit)")
     .option("-v, --verbose", "show service outputs, step output and timings")
+    .option("--otel-endpoint <url>", "export clnrm's own spans over OTLP/HTTP to this collector (default: $OTEL_EXPORTER_OTLP_ENDPOINT)")
     .action(async (paths: string[], opts: RunCommandOptions) => {
       const { runCommand } = await import("./commands/run.js");
       process.exitCode = await runCommand(paths, opts);

@@ -1,3 +1,4 @@
+import { redact, redactDeep } from "@clnrm/core";
 import type { RunEvent, TestResult } from "@clnrm/runner";
 import junitModule, { type Builder } from "junit-report-builder";
 import pc from "picocolors";
@@ -23,7 +24,7 @@ export class HumanReporter implements Reporter {
   }
 
   #line(test: string, text: string): void {
-    this.#out.write(`${this.#multi ? pc.dim(`[${test}] `) : ""}${text}\n`);
+    this.#out.write(redact(`${this.#multi ? pc.dim(`[${test}] `) : ""}${text}\n`));
   }
 
   onEvent(e: RunEvent): void {
@@ -88,7 +89,7 @@ export class JsonReporter implements Reporter {
   onEvent(): void {}
   finish(results: readonly TestResult[]): void {
     const passed = results.filter((r) => r.status === "passed").length;
-    this.#out.write(`${JSON.stringify({ passed, failed: results.length - passed, results }, null, 2)}\n`);
+    this.#out.write(`${JSON.stringify(redactDeep({ passed, failed: results.length - passed, results }), null, 2)}\n`);
   }
 }
 
@@ -107,7 +108,7 @@ export class JunitReporter implements Reporter {
 export function writeJunit(results: readonly TestResult[], output: string): void {
   // The package is CommonJS: at run time the default import is the builder itself.
   const builder = (junitModule as unknown as Builder).newBuilder();
-  for (const r of results) {
+  for (const r of redactDeep(results)) {
     const suite = builder.testSuite().name(r.name).property("file", r.file).property("run", r.runId).time(r.durationMs / 1000);
     if (r.error) {
       suite.testCase().className(r.file).name("services").time(0).error(r.error.message, r.error.code);

@@ -5,38 +5,19 @@
  * otel_collector service of a run, known only once it has started). Secrets are redacted before
  * any span leaves the process. The SDK is loaded lazily, only when telemetry is started.
  */
+import { REDACTED, SECRET_KEY_RE, redact, registerSecretEnv as coreRegisterSecretEnv } from "@clnrm/core";
 import type { Attributes, AttributeValue } from "@opentelemetry/api";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 
-export const REDACTED = "[redacted]";
-/** Attribute keys whose values are always redacted. */
-export const SECRET_KEY_RE = /(password|pass|token|secret|key)$/i;
-/** Values shorter than this aren't registered: redacting every "1" or "ab" would garble every span. */
-export const MIN_SECRET_LENGTH = 3;
-
-const secrets = new Set<string>();
-
-/** Registers a secret value: any span attribute, name, event or status message containing it is redacted. */
-export function registerSecret(value: string | undefined | null): void {
-  if (typeof value === "string" && value.length >= MIN_SECRET_LENGTH) secrets.add(value);
-}
-
-/** Forgets every registered secret (for tests). */
-export function clearSecrets(): void {
-  secrets.clear();
-}
+export { REDACTED, SECRET_KEY_RE, MIN_SECRET_LENGTH, registerSecret, clearSecrets } from "@clnrm/core";
 
 /** Registers the values of env vars that look secret (*_TOKEN, *_PASSWORD, *_KEY, *_SECRET, *_PASS). */
 export function registerSecretEnv(env: Record<string, string | undefined> = process.env): void {
-  for (const [k, v] of Object.entries(env)) if (/_(TOKEN|PASSWORD|PASS|KEY|SECRET)$/i.test(k)) registerSecret(v);
+  coreRegisterSecretEnv(env);
 }
 
 /** Replaces every registered secret in a string. */
-export function redactString(s: string): string {
-  let out = s;
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  return out;
-}
+export const redactString = redact;
 
 export type Redactor = (key: string, value: AttributeValue) => AttributeValue;
 
@@ -46,7 +27,7 @@ function redactValue(key: string, value: AttributeValue): AttributeValue {
   if (Array.isArray(value)) {
     return value.map((v) => (typeof v === "string" ? redactString(v) : v)) as AttributeValue;
   }
-  if (typeof value === "number" && secrets.has(String(value))) return REDACTED;
+  if (typeof value === "number" && redact(String(value)) !== String(value)) return REDACTED;
   return value;
 }
 

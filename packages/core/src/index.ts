@@ -11,3 +11,4 @@ export * from "./zod.js";
 export * from "./duration.js";
 export * from "./config.js";
 export { z } from "zod";
+export * from "./secrets.js";

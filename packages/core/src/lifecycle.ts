@@ -134,10 +134,16 @@ export class ServiceLifecycle {
             startupTimeoutMs: startMs,
           });
           scope.adopt(handle.containers);
-          // Abandoned (timed out or cancelled) while the plugin was starting: don't go on to health.
-          if (controller.signal.aborted) throw controller.signal.reason;
-          await this.#span("health", {}, () => this.#awaitHealthy(handle, controller.signal));
-          return handle;
+          try {
+            // Abandoned (timed out or cancelled) while the plugin was starting: don't go on to health.
+            if (controller.signal.aborted) throw controller.signal.reason;
+            await this.#span("health", {}, () => this.#awaitHealthy(handle, controller.signal));
+            return handle;
+          } catch (err) {
+            // The plugin may hold more than containers (temp dirs, sidecar state): let it release them.
+            await this.#opts.plugin.stop(handle, { service: this.service, runId: ctx.runId, log: ctx.log }).catch(() => {});
+            throw err;
+          }
         })(),
         startMs,
         () =>
@@ -268,6 +274,7 @@ export class ResourceScope {
       createNetwork: (runId) => inner.createNetwork(runId),
       sweep: (o) => inner.sweep(o),
       run: (spec: ContainerSpec, options: RunContainerOptions) => this.#run(spec, options),
+      ...(inner.capabilities ? { capabilities: () => inner.capabilities!() } : {}),
     };
   }
 

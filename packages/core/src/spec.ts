@@ -138,7 +138,10 @@ export interface SweepOptions {
   runId?: string;
   /** Remove everything clnrm labelled, even if its run is alive (clnrm gc --all). */
   all?: boolean;
-  /** Also remove labelled named volumes (model caches are kept otherwise). */
+  /**
+   * Also remove managed named volumes that no container uses. Volumes labelled `clnrm.keep=true`
+   * (model caches) are removed only together with `all`.
+   */
   volumes?: boolean;
 }
 
@@ -146,6 +149,18 @@ export interface SweepReport {
   containers: string[];
   networks: string[];
   volumes: string[];
+}
+
+/** What the container engine offers (`ContainerBackend.capabilities`). */
+export interface EngineCapabilities {
+  /** The engine can run GPU requests (an NVIDIA runtime is installed). */
+  gpu: boolean;
+  /** Names of the engine's OCI runtimes ("runc", "nvidia", ...). */
+  runtimes: string[];
+  /** Memory available to the engine's containers, in bytes (the VM's under Docker Desktop). */
+  memoryBytes: number;
+  /** CPUs available to the engine's containers. */
+  cpus: number;
 }
 
 /** A container engine. `@clnrm/docker` provides one on Docker. */
@@ -156,6 +171,8 @@ export interface ContainerBackend {
   createNetwork(runId: string): Promise<NetworkHandle>;
   run(spec: ContainerSpec, options: RunContainerOptions): Promise<RunningContainer>;
   sweep(options?: SweepOptions): Promise<SweepReport>;
+  /** What the engine offers. Optional to implement: callers fall back (e.g. try a GPU request and see). */
+  capabilities?(): Promise<EngineCapabilities>;
 }
 
 /** Label keys every clnrm resource carries. */

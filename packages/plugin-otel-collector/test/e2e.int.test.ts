@@ -27,3 +27,23 @@ it("clnrm run of the example passes, removes its span dir and leaves no containe
   expect(runId).toBeTruthy();
   expect(execFileSync("docker", ["ps", "-a", "-q", "--filter", `label=clnrm.run=${runId}`], { encoding: "utf8" }).trim()).toBe("");
 }, 120_000);
+
+it("a span expectation that doesn't hold fails the test with what was expected and what was seen", async () => {
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import("node:fs");
+  const dir = mkdtempSync(join(here, ".tmp-"));
+  try {
+    const source = readFileSync(example, "utf8").replace('attributes = { "http.method" = "POST", "http.status_code" = 200 }', 'attributes = { "http.method" = "POST", "http.status_code" = 503 }\nwithin = "1s"');
+    const file = join(dir, "wrong.clnrm.toml");
+    writeFileSync(file, source);
+    const r = await promisify(execFile)(process.execPath, [cli, "run", file], { env: { ...process.env, NO_COLOR: "1" }, timeout: 90_000 }).then(
+      (x) => ({ code: 0, stdout: x.stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✗ step expect span "checkout" under "root": .*http\.status_code=503.*found 0/);
+    expect(r.stdout).toMatch(/http\.status_code=200/);
+    expect(r.stdout).toMatch(/0 passed, 1 failed/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);

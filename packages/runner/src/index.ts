@@ -15,3 +15,13 @@ export { newRunId, runTest, ServiceSet, type RunEvent, type RunOptions, type Ser
 export { knownKeysAt, testFileSchema, stepSchema, serviceSchema, metaSchema, RUNNER_SERVICE_KEYS, type TestFile, type StepConfig } from "./schema.js";
 export { checkExpectations, execOnHost, runStep, type StepResult } from "./steps.js";
 export { RunningServices, startServices, type StartServicesOptions } from "./api.js";
+export {
+  checkSpanExpectations,
+  evaluateSpanExpectation,
+  spanExpectationSchema,
+  spanExpectationsSchema,
+  validateSpanCollectors,
+  type CollectedSpan,
+  type SpanExpectation,
+  type SpanExpectationResult,
+} from "./spans.js";

@@ -5,12 +5,15 @@ import {
   didYouMean,
   formatPath,
   type PluginDefinition,
+  registerSecret,
+  registerSecretEnv,
   ValidationError,
   type z,
 } from "@clnrm/core";
 import { resolvePlugin } from "@clnrm/marketplace";
 import { type SourceDocument, loadDocument } from "./load.js";
 import { findReferences } from "./refs.js";
+import { type SpanExpectation, validateSpanCollectors } from "./spans.js";
 import { knownKeysAt, RUNNER_SERVICE_KEYS, type StepConfig, type TestFile, testFileSchema } from "./schema.js";
 
 export interface ResolvedPlugin {
@@ -47,6 +50,8 @@ export interface TestPlan {
   /** Start order: each wave's services start in parallel once the previous waves run. */
   readonly waves: readonly (readonly string[])[];
   readonly steps: readonly StepConfig[];
+  /** `[[expect.spans]]`: checked after the steps, before teardown. */
+  readonly spans: readonly SpanExpectation[];
   readonly doc: SourceDocument;
 }
 
@@ -157,6 +162,12 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
     }
   });
 
+  const collectors = names.filter((n) => test.services[n]!.type === "otel_collector");
+  for (const problem of validateSpanCollectors(test.expect.spans, collectors)) {
+    throw new ValidationError(`expect.spans[${problem.index}]: ${problem.message}`, { location: doc.locate(["expect", "spans", problem.index]) });
+  }
+  registerPlanSecrets(services, test);
+
   const waves = startWaves(services, doc);
   return {
     file: doc.file,
@@ -167,8 +178,18 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
     services,
     waves,
     steps: test.steps,
+    spans: test.expect.spans,
     doc,
   };
+}
+
+/** Registers every secret the file holds: plugin fields marked secret, and env values named like secrets. */
+function registerPlanSecrets(services: ReadonlyMap<string, ServicePlan>, test: TestFile): void {
+  for (const svc of services.values()) {
+    for (const field of svc.plugin.definition.secretFields ?? []) registerSecret(svc.raw[field]);
+    registerSecretEnv(svc.raw.env as Record<string, string> | undefined);
+  }
+  for (const step of test.steps) registerSecretEnv(step.env);
 }
 
 /** Where in a service table a referenced service name is written, for error locations. */

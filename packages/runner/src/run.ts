@@ -17,6 +17,7 @@ import {
 } from "@clnrm/core";
 import type { ServicePlan, TestPlan } from "./plan.js";
 import { interpolate } from "./refs.js";
+import { type CollectedSpan, type SpanExpectation, checkSpanExpectations } from "./spans.js";
 import { type StepResult, runStep } from "./steps.js";
 
 export type RunEvent =
@@ -55,6 +56,8 @@ export interface TestResult {
 
 export interface RunOptions {
   backend: ContainerBackend;
+  /** Called after the steps and before span expectations and teardown (flush telemetry here). */
+  beforeTeardown?: (services: ServiceSet) => Promise<void>;
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   /** Run id; a random one by default. */
@@ -201,9 +204,9 @@ export async function runTest(plan: TestPlan, options: RunOptions): Promise<Test
     const services = new ServiceSet(plan, options.backend, runId, emit);
     const steps: StepResult[] = [];
     let error: CleanroomError | undefined;
+    let failed = false;
     try {
       await services.start(controller.signal);
-      let failed = false;
       for (const [i, step] of plan.steps.entries()) {
         if (controller.signal.aborted) throw interrupted(controller.signal);
         if (failed) {
@@ -223,6 +226,13 @@ export async function runTest(plan: TestPlan, options: RunOptions): Promise<Test
         steps.push(result);
         emit({ type: "step:end", test, result });
         if (result.status === "failed" && !step.continue_on_failure) failed = true;
+      }
+      await options.beforeTeardown?.(services);
+      if (plan.spans.length > 0 && !failed) {
+        for (const result of await checkSpans(plan, services, controller.signal)) {
+          steps.push(result);
+          emit({ type: "step:end", test, result });
+        }
       }
     } catch (err) {
       error = toCleanroomError(err);
@@ -252,4 +262,34 @@ export async function runTest(plan: TestPlan, options: RunOptions): Promise<Test
     emit({ type: "test:end", test, result });
     return result;
   });
+}
+
+/** Checks `[[expect.spans]]` against what each collector received; each expectation reports as a step. */
+async function checkSpans(plan: TestPlan, services: ServiceSet, signal: AbortSignal): Promise<StepResult[]> {
+  const collectors = [...plan.services.values()].filter((s) => s.type === "otel_collector").map((s) => s.name);
+  const reader = async (collector?: string) => {
+    const name = collector ?? collectors[0]!;
+    const data = services.lifecycle(name)?.handle?.data as { readSpans?: () => Promise<CollectedSpan[]> } | undefined;
+    if (!data?.readSpans) throw new ValidationError(`service '${name}' cannot report the spans it collected`, { service: name });
+    return data.readSpans();
+  };
+  const started = performance.now();
+  const results = await checkSpanExpectations(plan.spans, reader, { signal });
+  const durationMs = performance.now() - started;
+  return results.map((r) => ({
+    name: `expect span ${describeExpectation(r.expectation)}`,
+    service: r.expectation.collector ?? collectors[0],
+    status: r.passed ? "passed" : "failed",
+    exitCode: undefined,
+    stdout: "",
+    stderr: "",
+    durationMs,
+    attempts: 1,
+    ...(r.failure ? { failure: r.failure } : {}),
+  }));
+}
+
+function describeExpectation(e: SpanExpectation): string {
+  const name = e.name !== undefined ? `"${e.name}"` : e.name_regex ? `/${e.name_regex.source}/` : "(any)";
+  return e.parent ? `${name} under "${e.parent}"` : name;
 }

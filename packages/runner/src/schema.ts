@@ -1,4 +1,5 @@
 import { commandSchema, durationSchema, envSchema, z } from "@clnrm/core";
+import { spanExpectationSchema, spanExpectationsSchema } from "./spans.js";
 
 /** Service keys the runner owns; everything else in a service table belongs to the plugin. */
 export const RUNNER_SERVICE_KEYS = ["type", "package", "depends_on", "startup_timeout", "start_attempts"] as const;
@@ -49,6 +50,8 @@ export const testFileSchema = z.strictObject({
   meta: metaSchema.default({ tags: [] }),
   services: z.record(name, serviceSchema).default({}),
   steps: z.array(stepSchema).default([]),
+  /** Assertions on what the system under test reported: `[[expect.spans]]`. */
+  expect: z.strictObject({ spans: spanExpectationsSchema.default([]) }).default({ spans: [] }),
 });
 
 export type TestFile = z.output<typeof testFileSchema>;
@@ -60,5 +63,13 @@ export function knownKeysAt(path: readonly (string | number)[]): string[] {
   if (path.length === 0) return Object.keys(testFileSchema.shape);
   if (path[0] === "meta" && path.length === 1) return Object.keys(metaSchema.shape);
   if (path[0] === "steps" && path.length === 2) return Object.keys(stepSchema.shape);
+  if (path[0] === "expect" && path.length === 1) return ["spans"];
+  if (path[0] === "expect" && path[1] === "spans" && path.length === 3) return spanExpectationKeys();
   return [];
+}
+
+function spanExpectationKeys(): string[] {
+  // The schema ends with a refinement; its object shape is the refinement's input.
+  const inner = spanExpectationSchema as unknown as { shape?: Record<string, unknown>; def?: { in?: { shape?: Record<string, unknown> } } };
+  return Object.keys(inner.shape ?? inner.def?.in?.shape ?? {});
 }

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { createWriteStream } from "node:fs";
 import { CleanroomError, ValidationError } from "@clnrm/core";
 import { dockerBackend } from "@clnrm/docker";
-import { planTest, type TestPlan, type TestResult, runTest } from "@clnrm/runner";
+import { planTest, type RunEvent, type TestPlan, type TestResult, runTest } from "@clnrm/runner";
 import { collectTestFiles } from "../files.js";
 import { EXIT } from "../main.js";
 import { HumanReporter, JsonReporter, JunitReporter, type Reporter } from "../report.js";
@@ -14,6 +14,7 @@ export interface RunCommandOptions {
   verbose?: boolean;
   tag?: string[];
   filter?: string;
+  otelEndpoint?: string;
 }
 
 /** Keeps the plans that match --tag (any of them) and --filter (text, or /regex/ on name and file). */
@@ -56,6 +57,7 @@ export async function runCommand(paths: string[], opts: RunCommandOptions): Prom
 
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), plans.length));
   const reporter = makeReporter(opts, jobs > 1);
+  const telemetry = await startRunTelemetry(opts.otelEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT, plans);
   const controller = new AbortController();
   let signalExit: number | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -68,8 +70,17 @@ export async function runCommand(paths: string[], opts: RunCommandOptions): Prom
   process.on("SIGTERM", onSignal);
   try {
     const results = await mapLimit(plans, jobs, (plan: TestPlan) =>
-      runTest(plan, { backend, signal: controller.signal, onEvent: (e) => reporter.onEvent(e) }),
+      runTest(plan, {
+        backend,
+        signal: controller.signal,
+        onEvent: (e) => {
+          reporter.onEvent(e);
+          telemetry?.onEvent(e);
+        },
+        ...(telemetry ? { beforeTeardown: (set) => telemetry.beforeTeardown(set.runId) } : {}),
+      }),
     );
+    await telemetry?.shutdown();
     await sweeping;
     reporter.finish(results);
     if (signalExit !== undefined) return signalExit;
@@ -104,5 +115,38 @@ function makeReporter(opts: RunCommandOptions, multi: boolean): Reporter {
       human.finish(results);
       junit.finish(results);
     },
+  };
+}
+
+/**
+ * clnrm's own traces: to --otel-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT), and automatically to each
+ * otel_collector service of a run while it is up. The OpenTelemetry SDK is loaded only when needed.
+ */
+async function startRunTelemetry(endpoint: string | undefined, plans: readonly TestPlan[]) {
+  const hasCollector = plans.some((p) => [...p.services.values()].some((s) => s.type === "otel_collector"));
+  if (!endpoint && !hasCollector) return undefined;
+  const { startTelemetry, registerSecretEnv } = await import("../telemetry.js");
+  registerSecretEnv();
+  const telemetry = await startTelemetry({ serviceName: "clnrm", ...(endpoint ? { endpoint } : {}) });
+  const byRun = new Map<string, { endpoint: string; added: Promise<void> }[]>();
+  const runOf = new Map<string, string>();
+  return {
+    onEvent(e: RunEvent) {
+      if (e.type === "test:start") runOf.set(e.test, e.runId);
+      if (e.type !== "service:ready" || typeof e.outputs.otlp_http_endpoint !== "string") return;
+      const ep = e.outputs.otlp_http_endpoint;
+      const runId = runOf.get(e.test) ?? "";
+      const list = byRun.get(runId) ?? [];
+      list.push({ endpoint: ep, added: telemetry.addEndpoint(ep).catch(() => {}) });
+      byRun.set(runId, list);
+    },
+    async beforeTeardown(runId: string) {
+      for (const c of byRun.get(runId) ?? []) {
+        await c.added;
+        await telemetry.removeEndpoint(c.endpoint).catch(() => {});
+      }
+      byRun.delete(runId);
+    },
+    shutdown: () => telemetry.shutdown(),
   };
 }
