@@ -40,6 +40,7 @@ export class HumanReporter implements Reporter {
         break;
       case "service:ready": {
         this.#line(e.test, `  ${pc.green("✓")} service ${e.service} ready ${pc.dim(`(${ms(e.durationMs)})`)}`);
+        for (const n of e.notices) this.#line(e.test, `      ${n.startsWith("privileged") || n.startsWith("added cap") ? pc.yellow(n) : pc.dim(n)}`);
         if (this.#verbose) {
           for (const [k, v] of Object.entries(e.outputs)) this.#line(e.test, pc.dim(`      ${k} = ${v}`));
         }

@@ -2,10 +2,11 @@
  * Config fragments that many plugins share (ports, volumes, env, health checks), as zod schemas
  * plus the conversion into ContainerSpec parts. A plugin composes them into its own configSchema.
  */
+import { homedir } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { durationSchema } from "./duration.js";
-import type { HealthProbe, MountSpec, PortSpec } from "./spec.js";
+import type { ContainerSpec, HealthProbe, MountSpec, PortSpec } from "./spec.js";
 
 const PORT_RE = /^(?:(\d{1,5}):)?(\d{1,5})(?:\/(tcp|udp))?$/;
 
@@ -108,3 +109,56 @@ export function healthCheckToProbe(h: HealthCheckConfig): HealthProbe {
 
 /** A command given as an array or a single string (run with `sh -c`). */
 export const commandSchema = z.union([z.array(z.string()).min(1), z.string().min(1).transform((s) => ["sh", "-c", s])]);
+
+const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
+
+/**
+ * Why mounting this host path is sensitive, or undefined: the root, /etc, /root, home directories
+ * (and anything inside them), and the Docker socket (which grants control of the host).
+ */
+export function sensitiveMountReason(source: string): string | undefined {
+  const p = resolve(source);
+  if (p === "/") return "the host's root filesystem";
+  if (DOCKER_SOCKETS.includes(p)) return "the Docker socket (full control of the host's engine)";
+  const inside = (dir: string) => p === dir || p.startsWith(`${dir}/`);
+  if (inside("/etc")) return "host configuration (/etc)";
+  if (inside("/root")) return "root's home directory";
+  if (inside("/home") || inside(homedir())) return "a home directory";
+  return undefined;
+}
+
+/**
+ * A zod check for a config with `volumes` and `allow_sensitive_mounts`: a sensitive bind mount
+ * needs the explicit opt-in.
+ */
+export function checkSensitiveMounts(
+  config: { volumes: readonly VolumeConfig[]; allow_sensitive_mounts?: boolean },
+  ctx: z.RefinementCtx,
+  baseDir = process.cwd(),
+): void {
+  if (config.allow_sensitive_mounts) return;
+  config.volumes.forEach((v, i) => {
+    if (v.named) return;
+    const reason = sensitiveMountReason(isAbsolute(v.source) ? v.source : resolve(baseDir, v.source));
+    if (reason) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["volumes", i],
+        message: `"${v.source}" is ${reason}; mounting it needs allow_sensitive_mounts = true`,
+      });
+    }
+  });
+}
+
+/** One line per mount, capability and privilege of a spec: what the run output shows for a service. */
+export function describeSpecNotices(spec: ContainerSpec): string[] {
+  const notes: string[] = [];
+  for (const m of spec.mounts ?? []) {
+    if (m.type === "bind") notes.push(`mount ${m.source} → ${m.target}${m.readOnly ? " (read-only)" : ""}`);
+    else if (m.type === "volume") notes.push(`volume ${m.name} → ${m.target}${m.readOnly ? " (read-only)" : ""}`);
+  }
+  if (spec.privileged) notes.push("privileged mode");
+  if (spec.capAdd?.length) notes.push(`added capabilities: ${spec.capAdd.join(", ")}`);
+  if (spec.gpus) notes.push(`GPUs: ${spec.gpus.count}`);
+  return notes;
+}

@@ -23,6 +23,11 @@ export interface ServiceHandle {
   readonly outputs: Outputs;
   /** Plugin-private state. */
   readonly data?: unknown;
+  /**
+   * What the run output should show about this service: its host mounts, privileges and added
+   * capabilities (`describeSpecNotices(spec)` builds them from a spec).
+   */
+  readonly notices?: readonly string[];
 }
 
 export interface PluginLogger {

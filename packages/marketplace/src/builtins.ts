@@ -1,3 +1,8 @@
+/** The official scope's plugin prefix. */
+export const OFFICIAL_PREFIX = "@clnrm/plugin-";
+/** The community naming convention. */
+export const COMMUNITY_PREFIX = "clnrm-plugin-";
+
 /** A plugin clnrm knows about by name, whether or not it is installed. */
 export interface BuiltinPlugin {
   /** The npm package that provides the type. */

@@ -1,6 +1,28 @@
 export { BUILTIN_PLUGINS, type BuiltinPlugin, builtinTypes } from "./builtins.js";
-export { type InstalledPlugin, listInstalledPlugins } from "./list.js";
+export { type InstalledPlugin, findInstalledPackage, listInstalledPlugins } from "./list.js";
 export { type LoadedPlugin, PluginLoader, type PluginLoaderOptions, type ResolveOptions, resolvePlugin } from "./loader.js";
-export { type ClnrmManifest, type PackageJson, readPackageJson } from "./manifest.js";
+export { type ClnrmManifest, type PackageJson, clnrmManifest, declaresPlugin, readPackageJson } from "./manifest.js";
 export { assertExplicitPackage, assertPluginTypeName, candidatesFor } from "./names.js";
-export { type PackageManager, detectPackageManager, installCommand } from "./package-manager.js";
+export {
+  DEFAULT_REGISTRY,
+  type ReadRegistryConfigOptions,
+  type RegistryConfig,
+  authHeader,
+  parseNpmrc,
+  projectRoot,
+  readRegistryConfig,
+  registryFor,
+} from "./npmrc.js";
+export { type PackageManager, addArgs, detectPackageManager, installCommand, removeArgs } from "./package-manager.js";
+export {
+  PLUGIN_KEYWORD,
+  coreSatisfies,
+  runningCoreVersion,
+  type RegistryClientOptions,
+  type RegistryPackageInfo,
+  type SearchResult,
+  fetchPackageInfo,
+  packageForName,
+  searchPlugins,
+} from "./registry.js";
+export { type ScaffoldOptions, type ScaffoldResult, pluginNames, scaffoldFiles, scaffoldPlugin } from "./scaffold.js";

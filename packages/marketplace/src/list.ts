@@ -1,8 +1,7 @@
 import { readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { builtinTypeOfPackage } from "./builtins.js";
+import { COMMUNITY_PREFIX, OFFICIAL_PREFIX, builtinTypeOfPackage } from "./builtins.js";
 import { type PackageJson, clnrmManifest, declaresPlugin, isDirectory, readPackageJson } from "./manifest.js";
-import { COMMUNITY_PREFIX, OFFICIAL_PREFIX } from "./names.js";
 
 /** One service type provided by an installed plugin package. */
 export interface InstalledPlugin {
@@ -116,4 +115,14 @@ export function listInstalledPlugins(projectDir: string): InstalledPlugin[] {
     }
   }
   return rows.sort((a, b) => a.type.localeCompare(b.type) || a.package.localeCompare(b.package));
+}
+
+/** The installed copy of a package visible from `projectDir` (nearest node_modules), or undefined. */
+export function findInstalledPackage(name: string, projectDir: string): { dir: string; version: string | undefined } | undefined {
+  for (const d of ancestors(projectDir)) {
+    const dir = join(d, "node_modules", name);
+    const pkg = isDirectory(dir) ? readPackageJson(dir) : undefined;
+    if (pkg) return { dir, version: typeof pkg.version === "string" ? pkg.version : undefined };
+  }
+  return undefined;
 }

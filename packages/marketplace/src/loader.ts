@@ -273,8 +273,18 @@ export class PluginLoader {
     const provider = installed.find((p) => p.type === type);
     if (provider) hints.push(`'${provider.package}' provides it: set package = "${provider.package}"`);
     const suggestion = didYouMean(type, new Set([...builtinTypes(), ...installed.map((p) => p.type)]));
-    if (suggestion !== undefined && suggestion !== type) hints.push(`did you mean '${suggestion}'?`);
-    if (candidates[0] !== undefined) hints.push(`to install it: ${installCommand(candidates[0], pm)}`);
+    if (suggestion !== undefined && suggestion !== type) {
+      // Install what the user most likely meant, not the misspelled name.
+      const known = installed.find((p) => p.type === suggestion);
+      if (known) {
+        hints.push(`did you mean '${suggestion}'? (${known.package} is installed)`);
+      } else {
+        const suggested = candidatesFor(suggestion)[0];
+        hints.push(`did you mean '${suggestion}'?${suggested ? ` install it with: ${installCommand(suggested, pm)}` : ""}`);
+      }
+    } else if (candidates[0] !== undefined) {
+      hints.push(`to install it: ${installCommand(candidates[0], pm)}`);
+    }
     return new PluginNotFoundError(`unknown service type '${type}'`, candidates, { hint: hints.join("; ") });
   }
 }

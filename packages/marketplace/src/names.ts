@@ -1,11 +1,8 @@
 import { isBuiltin } from "node:module";
 import { ValidationError } from "@clnrm/core";
-import { BUILTIN_PLUGINS } from "./builtins.js";
+import { BUILTIN_PLUGINS, COMMUNITY_PREFIX, OFFICIAL_PREFIX } from "./builtins.js";
 
-/** The official scope's plugin prefix. */
-export const OFFICIAL_PREFIX = "@clnrm/plugin-";
-/** The community naming convention. */
-export const COMMUNITY_PREFIX = "clnrm-plugin-";
+export { COMMUNITY_PREFIX, OFFICIAL_PREFIX };
 
 const SEGMENT = "[a-z0-9][a-z0-9._-]*";
 /** npm package-name grammar (lowercase; underscores allowed), with an optional `@scope/`. */

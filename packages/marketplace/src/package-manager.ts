@@ -36,3 +36,27 @@ export function installCommand(pkg: string, pm: PackageManager): string {
       return `npm install -D ${pkg}`;
   }
 }
+
+/** The argv that adds packages as dev dependencies (`["pnpm", "add", "-D", ...pkgs]`). */
+export function addArgs(pm: PackageManager, pkgs: readonly string[]): string[] {
+  switch (pm) {
+    case "pnpm":
+      return ["pnpm", "add", "-D", ...pkgs];
+    case "yarn":
+      return ["yarn", "add", "-D", ...pkgs];
+    case "bun":
+      return ["bun", "add", "-d", ...pkgs];
+    default:
+      return ["npm", "install", "-D", ...pkgs];
+  }
+}
+
+/** The argv that removes packages (`["pnpm", "remove", ...pkgs]`). */
+export function removeArgs(pm: PackageManager, pkgs: readonly string[]): string[] {
+  switch (pm) {
+    case "npm":
+      return ["npm", "uninstall", ...pkgs];
+    default:
+      return [pm, "remove", ...pkgs];
+  }
+}

@@ -1,7 +1,9 @@
 import {
   type ContainerSpec,
+  checkSensitiveMounts,
   commandSchema,
   definePlugin,
+  describeSpecNotices,
   envSchema,
   HealthStatus,
   healthCheckSchema,
@@ -37,7 +39,9 @@ export const configSchema = z.strictObject({
   /** Keep the container up when its default command exits at once (a bare shell): true, false or "auto". */
   keep_alive: z.union([z.boolean(), z.literal("auto")]).default("auto"),
   init: z.boolean().default(false),
-});
+  /** Allow bind mounts of /, /etc, /root, home directories or the Docker socket. */
+  allow_sensitive_mounts: z.boolean().default(false),
+}).superRefine((config, ctx) => checkSensitiveMounts(config, ctx));
 
 export type GenericContainerConfig = z.output<typeof configSchema>;
 
@@ -97,7 +101,13 @@ export default definePlugin({
           signal: ctx.signal,
           ...(ctx.network ? { network: ctx.network } : {}),
         });
-        return { service: ctx.service, primary: container, containers: [container], outputs: containerOutputs(container) };
+        return {
+          service: ctx.service,
+          primary: container,
+          containers: [container],
+          outputs: containerOutputs(container),
+          notices: describeSpecNotices(spec),
+        };
       },
       async healthCheck(handle: ServiceHandle) {
         const c = handle.primary;

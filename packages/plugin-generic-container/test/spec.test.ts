@@ -75,3 +75,19 @@ describe("generic_container config → ContainerSpec", () => {
     expect(plugin.type).toBe("generic_container");
   });
 });
+
+describe("sensitive bind mounts", () => {
+  it.each(["/:/host", "/etc:/etc-host:ro", "/etc/passwd:/p", "/root:/r", "/home:/h", "/var/run/docker.sock:/var/run/docker.sock"])("%s needs allow_sensitive_mounts", (volume) => {
+    const r = configSchema.safeParse({ image: "a", volumes: [volume] });
+    expect(r.success).toBe(false);
+    if (!r.success) {
+      expect(r.error.issues[0]?.message).toMatch(/needs allow_sensitive_mounts = true/);
+      expect(r.error.issues[0]?.path).toEqual(["volumes", 0]);
+    }
+    expect(configSchema.safeParse({ image: "a", volumes: [volume], allow_sensitive_mounts: true }).success).toBe(true);
+  });
+
+  it("other host paths work as written", () => {
+    expect(configSchema.safeParse({ image: "a", volumes: ["/srv/data:/data", "/tmp/x:/x", "/etcetera:/e", "cache:/cache"] }).success).toBe(true);
+  });
+});

@@ -24,7 +24,7 @@ export type RunEvent =
   | { type: "test:start"; test: string; runId: string }
   | { type: "service:starting"; test: string; service: string; plugin: string }
   | { type: "service:progress"; test: string; service: string; message: string }
-  | { type: "service:ready"; test: string; service: string; outputs: Outputs; durationMs: number }
+  | { type: "service:ready"; test: string; service: string; outputs: Outputs; durationMs: number; notices: readonly string[] }
   | { type: "service:failed"; test: string; service: string; error: CleanroomError }
   | { type: "step:start"; test: string; step: string; service: string | undefined }
   | { type: "step:end"; test: string; result: StepResult }
@@ -143,7 +143,7 @@ export class ServiceSet {
       const ms = performance.now() - started;
       this.outputs.set(svc.name, handle.outputs);
       this.results.set(svc.name, { ...this.results.get(svc.name)!, status: "running", startMs: ms, outputs: handle.outputs });
-      this.#emit({ type: "service:ready", test, service: svc.name, outputs: handle.outputs, durationMs: ms });
+      this.#emit({ type: "service:ready", test, service: svc.name, outputs: handle.outputs, durationMs: ms, notices: handle.notices ?? [] });
     } catch (err) {
       const e = toCleanroomError(err, svc.name);
       this.results.set(svc.name, { ...this.results.get(svc.name)!, status: "failed", startMs: performance.now() - started, error: e.message });

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { ValidationError } from "@clnrm/core";
 
 export const STARTER = `# A clnrm test: the services it needs, and the steps to run against them.
-# Run it:       npx clnrm run ${"${FILE}"}
+# Run it:       npx clnrm run __FILE__
 # Reference:    https://github.com/clnrm/clnrm/blob/main/docs/configuration.md
 #:schema ./clnrm.schema.json
 
@@ -41,7 +41,7 @@ export async function initCommand(file: string, opts: { force?: boolean }): Prom
   );
   if (exists && !opts.force) throw new ValidationError(`${file} already exists`, { hint: "pass --force to overwrite it, or name another file" });
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, STARTER.replace("${FILE}", file));
+  await writeFile(file, STARTER.replace("__FILE__", file));
   process.stdout.write(`wrote ${file}\nnext: npm install -D @clnrm/plugin-generic-container && npx clnrm run ${file}\n`);
   return 0;
 }

@@ -1,0 +1,196 @@
+import { createRequire } from "node:module";
+import { ValidationError } from "@clnrm/core";
+import semver from "semver";
+import { BUILTIN_PLUGINS } from "./builtins.js";
+import { type ClnrmManifest, type PackageJson, clnrmManifest } from "./manifest.js";
+import { type RegistryConfig, authHeader, registryFor, withSlash } from "./npmrc.js";
+
+/** The keyword every clnrm plugin package carries. */
+export const PLUGIN_KEYWORD = "clnrm-plugin";
+
+/** One plugin package found by a registry search. */
+export interface SearchResult {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string | undefined;
+  /** True for `@clnrm/*` packages. */
+  readonly official: boolean;
+  /** The registry it was found in (trailing slash). */
+  readonly registry: string;
+}
+
+/** What `clnrm plugins info` shows about a package, from the registry. */
+export interface RegistryPackageInfo {
+  readonly name: string;
+  readonly latest: string | undefined;
+  readonly versions: readonly string[];
+  readonly description: string | undefined;
+  readonly manifest: ClnrmManifest | undefined;
+  readonly corePeerRange: string | undefined;
+  readonly keywords: readonly string[];
+  readonly official: boolean;
+  readonly registry: string;
+}
+
+export interface RegistryClientOptions {
+  /** Injected for tests (default: global fetch). */
+  readonly fetch?: typeof fetch;
+  /** Per-request timeout (default 15 s). */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The package a name given to `clnrm plugins info/install` stands for: a built-in type maps to its
+ * official package (`ollama` → `@clnrm/plugin-ollama`); anything else is taken as a package name. A
+ * trailing `@version`/`@range` is kept apart.
+ */
+export function packageForName(input: string): { name: string; spec: string | undefined } {
+  const at = input.lastIndexOf("@");
+  const [bare, spec] = at > 0 ? [input.slice(0, at), input.slice(at + 1)] : [input, undefined];
+  const builtin = BUILTIN_PLUGINS[bare];
+  return { name: builtin ? builtin.package : bare, spec: spec || undefined };
+}
+
+/** `@scope/name` → `@scope%2fname`, as registries expect in a packument URL. */
+function escapeName(name: string): string {
+  return name.startsWith("@") ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name);
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+async function getJson(
+  url: string,
+  registry: string,
+  config: RegistryConfig,
+  options: RegistryClientOptions,
+): Promise<{ status: number; body: unknown }> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  const auth = authHeader(registry, config);
+  if (auth) headers.authorization = auth;
+  const doFetch = options.fetch ?? fetch;
+  let res: Response;
+  try {
+    res = await doFetch(url, { headers, signal: AbortSignal.timeout(options.timeoutMs ?? 15_000) });
+  } catch (err) {
+    const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    throw new ValidationError(`registry ${registry} is unreachable: ${reason}`, {
+      hint: "check the registry= lines of your .npmrc (and npm_config_registry), and your network",
+    });
+  }
+  if (res.status === 404) return { status: 404, body: undefined };
+  if (!res.ok) {
+    const what = res.status === 401 || res.status === 403 ? "refused the request (not logged in or no access)" : `answered HTTP ${res.status}`;
+    throw new ValidationError(`registry ${registry} ${what}`, {
+      hint:
+        res.status === 401 || res.status === 403
+          ? `add a token for it to .npmrc: //${hostOf(registry)}/:_authToken=\${TOKEN}`
+          : "try again later, or check the registry URL",
+    });
+  }
+  try {
+    return { status: res.status, body: await res.json() };
+  } catch {
+    throw new ValidationError(`registry ${registry} answered something that is not JSON`, { hint: "check the registry URL" });
+  }
+}
+
+interface SearchObject {
+  package?: { name?: string; version?: string; description?: string; keywords?: unknown; "dist-tags"?: Record<string, string> };
+}
+
+/**
+ * Searches the default registry and every scoped registry for `text`, keeping packages with the
+ * `clnrm-plugin` keyword (filtered here: not every registry understands `keywords:`). A package found
+ * in a registry other than the one npm would install it from is dropped. Sorted by name.
+ */
+export async function searchPlugins(
+  text: string,
+  config: RegistryConfig,
+  options: RegistryClientOptions = {},
+): Promise<SearchResult[]> {
+  const registries = [...new Set([config.registry, ...Object.values(config.scopes)])];
+  const pages = await Promise.all(
+    registries.map(async (registry) => {
+      const url = new URL(`${withSlash(registry)}-/v1/search`);
+      // The public registry understands keyword qualifiers, which keeps the first page relevant.
+      url.searchParams.set("text", hostOf(registry) === "registry.npmjs.org" ? `${text} keywords:${PLUGIN_KEYWORD}` : text);
+      url.searchParams.set("size", "100");
+      const { body } = await getJson(url.href, registry, config, options);
+      const objects = (body as { objects?: SearchObject[] } | undefined)?.objects;
+      return { registry, objects: Array.isArray(objects) ? objects : [] };
+    }),
+  );
+  const byName = new Map<string, SearchResult>();
+  for (const { registry, objects } of pages) {
+    for (const o of objects) {
+      const p = o.package;
+      // npm's search has `version`; verdaccio's has only `dist-tags`.
+      const version = p?.version ?? p?.["dist-tags"]?.latest;
+      if (!p || typeof p.name !== "string" || typeof version !== "string") continue;
+      const keywords = Array.isArray(p.keywords) ? p.keywords : [];
+      if (!keywords.includes(PLUGIN_KEYWORD)) continue;
+      if (registryFor(p.name, config) !== registry) continue;
+      if (byName.has(p.name)) continue;
+      byName.set(p.name, {
+        name: p.name,
+        version,
+        description: typeof p.description === "string" ? p.description : undefined,
+        official: p.name.startsWith("@clnrm/"),
+        registry,
+      });
+    }
+  }
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+interface Packument {
+  name?: string;
+  description?: string;
+  "dist-tags"?: Record<string, string>;
+  versions?: Record<string, PackageJson>;
+}
+
+/** A package's registry metadata (its packument), or undefined when the registry doesn't have it. */
+export async function fetchPackageInfo(
+  name: string,
+  config: RegistryConfig,
+  options: RegistryClientOptions = {},
+): Promise<RegistryPackageInfo | undefined> {
+  const registry = registryFor(name, config);
+  const { status, body } = await getJson(`${withSlash(registry)}${escapeName(name)}`, registry, config, options);
+  if (status === 404 || typeof body !== "object" || body === null) return undefined;
+  const doc = body as Packument;
+  const latest = doc["dist-tags"]?.latest;
+  const versions = Object.keys(doc.versions ?? {});
+  const manifest = latest ? doc.versions?.[latest] : undefined;
+  const description = manifest?.description ?? doc.description;
+  const peer = manifest?.peerDependencies?.["@clnrm/core"];
+  return {
+    name,
+    latest,
+    versions,
+    description: typeof description === "string" ? description : undefined,
+    manifest: manifest ? clnrmManifest(manifest) : undefined,
+    corePeerRange: typeof peer === "string" ? peer : undefined,
+    keywords: Array.isArray(manifest?.keywords) ? manifest.keywords.filter((k): k is string => typeof k === "string") : [],
+    official: name.startsWith("@clnrm/"),
+    registry,
+  };
+}
+
+/** The running @clnrm/core version. */
+export function runningCoreVersion(): string {
+  return (createRequire(import.meta.url)("@clnrm/core/package.json") as { version: string }).version;
+}
+
+/** Whether `coreVersion` satisfies a plugin's `@clnrm/core` peer range; undefined when the range can't be checked. */
+export function coreSatisfies(range: string | undefined, coreVersion: string = runningCoreVersion()): boolean | undefined {
+  if (range === undefined || semver.validRange(range, { includePrerelease: true }) === null) return undefined;
+  return semver.satisfies(coreVersion, range, { includePrerelease: true });
+}
