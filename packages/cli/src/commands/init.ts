@@ -2,10 +2,10 @@ import { access, mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ValidationError } from "@clnrm/core";
 
-export const STARTER = `# A clnrm test: the services it needs, and the steps to run against them.
+export const STARTER = `#:schema ./clnrm.schema.json
+# A clnrm test: the services it needs, and the steps to run against them.
 # Run it:       npx clnrm run __FILE__
-# Reference:    https://github.com/clnrm/clnrm/blob/main/docs/configuration.md
-#:schema ./clnrm.schema.json
+# Reference:    docs/configuration.md of clnrm; editor schema: npx clnrm schema --output clnrm.schema.json
 
 [meta]
 name = "example"
