@@ -1,4 +1,4 @@
-import { CleanroomError, ContainerError, HealthError, TimeoutError, isCleanroomError } from "./errors.js";
+import { type CleanroomError, ContainerError, HealthError, TimeoutError, isCleanroomError } from "./errors.js";
 import type { HealthStatus } from "./health.js";
 import type { PluginLogger, ServiceHandle, ServicePlugin, StartContext } from "./plugin.js";
 import type { ContainerBackend, ContainerSpec, RunContainerOptions, RunningContainer } from "./spec.js";

@@ -18,7 +18,6 @@ import { cleanup, makeProject, tempDir, write } from "./fixtures.js";
 afterEach(cleanup);
 
 describe(".npmrc", () => {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: .npmrc's ${ENV} syntax
   it("parses key=value lines, comments, quotes and ${ENV}", () => {
     const rc = parseNpmrc(
       `# comment\n; other\nregistry = https://r.example.com/npm\n@acme:registry="https://acme.example.com/"\n//acme.example.com/:_authToken=\${ACME_TOKEN}\nkeep=\${MISSING}\n`,
@@ -28,7 +27,6 @@ describe(".npmrc", () => {
       registry: "https://r.example.com/npm",
       "@acme:registry": "https://acme.example.com/",
       "//acme.example.com/:_authToken": "t0k",
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: .npmrc's ${ENV} syntax
       keep: "${MISSING}",
     });
   });
@@ -126,7 +124,6 @@ describe("search", () => {
     const fetch = fakeFetch({ "https://registry.npmjs.org/": { objects: [] }, "http://127.0.0.1:4873/": 401 }, []);
     const err = await searchPlugins("x", config, { fetch }).catch((e: unknown) => e);
     expect(String((err as Error).message)).toBe("registry http://127.0.0.1:4873/ refused the request (not logged in or no access)");
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: .npmrc's ${ENV} syntax
     expect((err as { hint?: string }).hint).toContain("//127.0.0.1:4873/:_authToken=${TOKEN}");
     expect(JSON.stringify(err)).not.toContain("secret");
   });

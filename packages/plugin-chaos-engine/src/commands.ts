@@ -143,7 +143,6 @@ export function stressStartScript(p: StressPlan): string {
 }
 
 /** Prints the pids of live (non-zombie) stress-ng processes. */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
 export const STRESS_ALIVE_SCRIPT = "for d in /proc/[0-9]*; do c=$(tr '\\0' ' ' < $d/cmdline 2>/dev/null); case \"$c\" in stress-ng*) s=$(sed 's/.*) //' $d/stat 2>/dev/null | cut -d' ' -f1); [ -n \"$s\" ] && [ \"$s\" != Z ] && echo ${d#/proc/};; esac; done; true";
 
 /** Stops the stress-ng started with pid `pid` (its workers follow), then any stress-ng left. */

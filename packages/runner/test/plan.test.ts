@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ValidationError } from "@clnrm/core";
+import type { ValidationError } from "@clnrm/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDocument, planTest, startWaves } from "../src/index.js";
 
