@@ -5,6 +5,7 @@ import {
   ContainerError,
   type ContainerSpec,
   type ContainerState,
+  type EngineCapabilities,
   type ExecOptions,
   type ExecResult,
   LABELS,
@@ -72,6 +73,7 @@ export class DockerBackend implements ContainerBackend {
   readonly #host: string | undefined;
   readonly #images = new Map<string, Promise<Dockerode.ImageInspectInfo>>();
   readonly #volumes = new Map<string, Promise<void>>();
+  #capabilities: Promise<EngineCapabilities> | undefined;
 
   constructor(options: DockerBackendOptions = {}) {
     this.#host = options.host;
@@ -111,6 +113,25 @@ export class DockerBackend implements ContainerBackend {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** GPU support, runtimes, memory and CPUs from `docker info`; asked once per backend instance. */
+  capabilities(): Promise<EngineCapabilities> {
+    if (!this.#capabilities) {
+      const p = (async () => {
+        const info = (await (await this.#docker()).info()) as { Runtimes?: Record<string, unknown>; MemTotal?: number; NCPU?: number };
+        const runtimes = Object.keys(info.Runtimes ?? {}).sort();
+        return { gpu: runtimes.includes("nvidia"), runtimes, memoryBytes: info.MemTotal ?? 0, cpus: info.NCPU ?? 0 };
+      })().catch((err: unknown) => {
+        this.#capabilities = undefined;
+        throw new ContainerError(`cannot read the Docker engine's capabilities: ${firstLine(err)}`, {
+          hint: "check that the engine answers `docker info`",
+          cause: err,
+        });
+      });
+      this.#capabilities = p;
+    }
+    return this.#capabilities;
   }
 
   async createNetwork(runId: string): Promise<NetworkHandle> {
@@ -168,7 +189,8 @@ export class DockerBackend implements ContainerBackend {
     return p;
   }
 
-  #volume(docker: Dockerode, name: string, labels: Record<string, string> | undefined): Promise<void> {
+  /** Creates a missing named volume, labelled with the creating run (for `sweep`) and the spec's labels (e.g. clnrm.keep). */
+  #volume(docker: Dockerode, name: string, labels: Record<string, string> | undefined, runId: string): Promise<void> {
     let p = this.#volumes.get(name);
     if (!p) {
       p = (async () => {
@@ -176,7 +198,7 @@ export class DockerBackend implements ContainerBackend {
           await docker.getVolume(name).inspect();
         } catch (err) {
           if (!isGone(err)) throw err;
-          await docker.createVolume({ Name: name, Labels: { ...labels, [LABELS.managed]: "true" } });
+          await docker.createVolume({ Name: name, Labels: { ...labels, ...labelsFor(runId) } });
         }
       })();
       p.catch(() => this.#volumes.delete(name));
@@ -226,7 +248,7 @@ export class DockerBackend implements ContainerBackend {
     for (const m of spec.mounts ?? []) if (m.type === "tmpfs") tmpfs[m.target] = m.sizeMb ? `rw,size=${m.sizeMb}m` : "rw";
     if (Object.keys(tmpfs).length) c.withTmpFs(tmpfs);
     const volumes = spec.mounts?.filter((m) => m.type === "volume") ?? [];
-    await Promise.all(volumes.map((v) => this.#volume(docker, v.name, v.labels)));
+    await Promise.all(volumes.map((v) => this.#volume(docker, v.name, v.labels, runId)));
 
     const keep = spec.keepAlive === true || (spec.keepAlive === "auto" && isBareShell(spec, image));
     if (keep) {
@@ -279,11 +301,20 @@ export class DockerBackend implements ContainerBackend {
     try {
       started = await c.start();
     } catch (err) {
+      // A container that exited at once makes testcontainers time out waiting for its ports: say it exited.
+      const exited = await exitedWith(docker.getContainer(name));
       // testcontainers removes a container that failed its wait, but not one that failed to start.
       await docker
         .getContainer(name)
         .remove({ force: true, v: true })
         .catch(() => {});
+      if (exited) {
+        throw new ContainerError(`service '${service}': container exited with code ${exited.code} before it was ready${exited.last ? `: ${exited.last}` : ""}`, {
+          service,
+          hint: "check the container's command and logs",
+          cause: err,
+        });
+      }
       if (!probe || !wait.failed) throw fail("cannot start container", err);
       if (/exited|ended/i.test(firstLine(err))) {
         throw new ContainerError(`service '${service}': container exited before health check ${describeProbe(probe)} passed`, {
@@ -340,20 +371,39 @@ export class DockerBackend implements ContainerBackend {
       }),
     );
     if (options.volumes) {
-      const { Volumes } = await docker.listVolumes({ filters: JSON.stringify({ label: [`${LABELS.managed}=true`] }) });
+      // After the containers above are gone. A volume some container still uses cannot be removed
+      // (the engine refuses), so it stays. Kept volumes (model caches) go only with `all`.
+      const { Volumes } = await docker.listVolumes({ filters });
+      const doomed = (Volumes ?? []).filter((v) => {
+        if (v.Labels?.[LABELS.keep] === "true") return options.all === true;
+        return options.runId || options.all || ownerGone(v.Labels, host);
+      });
       await Promise.all(
-        (Volumes ?? []).map(async (v) => {
+        doomed.map(async (v) => {
           try {
             await docker.getVolume(v.Name).remove();
-            report.volumes.push(v.Name);
-            this.#volumes.delete(v.Name);
-          } catch {
-            // In use by a container that was not swept: keep it.
+          } catch (err) {
+            if (!isGone(err)) return; // in use
           }
+          report.volumes.push(v.Name);
+          this.#volumes.delete(v.Name);
         }),
       );
     }
     return report;
+  }
+}
+
+/** The exit code and last log line of a container that has exited, or undefined (running, or gone). */
+async function exitedWith(c: Dockerode.Container): Promise<{ code: number; last: string } | undefined> {
+  try {
+    const s = (await c.inspect()).State;
+    if (s.Running || s.Status !== "exited") return undefined;
+    const logs = demux(await c.logs({ follow: false, stdout: true, stderr: true, tail: 5 }));
+    const last = logs.split("\n").map((l) => l.trim()).filter(Boolean).pop() ?? "";
+    return { code: s.ExitCode, last: last.slice(0, 200) };
+  } catch {
+    return undefined;
   }
 }
 
@@ -369,6 +419,12 @@ function isBareShell(spec: ContainerSpec, image: Dockerode.ImageInspectInfo): bo
   const cmd = spec.command ?? image.Config.Cmd ?? [];
   const ep = typeof entrypoint === "string" ? [entrypoint] : entrypoint;
   return ep.filter((s) => s !== "").length === 0 && cmd.length === 1 && SHELLS.has(cmd[0]!);
+}
+
+/** A volume's creating process is gone (or unknown: volumes created before they carried run labels). */
+function ownerGone(labels: Record<string, string> | undefined, host: string): boolean {
+  if (!labels?.[LABELS.pid]) return true;
+  return labels[LABELS.host] === host && !pidAlive(Number(labels[LABELS.pid]));
 }
 
 function pidAlive(pid: number): boolean {

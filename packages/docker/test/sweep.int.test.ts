@@ -13,8 +13,9 @@ const deadRun = newRunId();
 const backend = dockerBackend();
 
 afterAll(async () => {
-  await backend.sweep({ runId: liveRun });
-  await backend.sweep({ runId: deadRun });
+  await backend.sweep({ runId: liveRun, volumes: true });
+  await backend.sweep({ runId: deadRun, volumes: true });
+  await docker("volume", "rm", "-f", `clnrm-test-${deadRun}-cache`); // kept volume: only `all` would sweep it
   expect(await containersOf(liveRun)).toEqual([]);
   expect(await containersOf(deadRun)).toEqual([]);
   expect(await networksOf(liveRun)).toEqual([]);
@@ -73,12 +74,42 @@ describe("sweep", () => {
     );
     expect((await c.exec(["sh", "-c", "echo cached > /cache/f && cat /cache/f"])).stdout).toBe("cached\n");
     await c.remove();
-    expect(await docker("volume", "inspect", "-f", "{{index .Labels \"purpose\"}} {{index .Labels \"clnrm.managed\"}}", vol)).toBe("test true");
+    expect(await docker("volume", "inspect", "-f", "{{index .Labels \"purpose\"}} {{index .Labels \"clnrm.managed\"}} {{index .Labels \"clnrm.run\"}}", vol)).toBe(`test true ${liveRun}`);
     const keep = await backend.sweep({ runId: liveRun });
     expect(keep.volumes).toEqual([]);
     const all = await backend.sweep({ runId: liveRun, volumes: true });
     expect(all.volumes).toContain(vol);
     await expect(docker("volume", "inspect", vol)).rejects.toThrow();
+  });
+
+  it("volumes: true removes unused scratch volumes (a dead run's too, a live run's never); kept ones (clnrm.keep) only with all", async () => {
+    const pid = await deadPid();
+    const dead = Object.entries({ ...labelsFor(deadRun), "clnrm.pid": String(pid) }).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+    const scratch = `clnrm-test-${deadRun}-scratch`;
+    const cache = `clnrm-test-${deadRun}-cache`;
+    await docker("volume", "create", ...dead, scratch);
+    await docker("volume", "create", ...dead, "--label", "clnrm.keep=true", cache);
+    const liveVol = `clnrm-test-${liveRun}-live`;
+    const c = await backend.run(
+      { image: ALPINE, keepAlive: true, mounts: [{ type: "volume", name: liveVol, target: "/data" }] },
+      { runId: liveRun, service: "vols" },
+    );
+    await c.remove(); // unused now, but its run (this process) is alive
+    const volumesOf = async (run: string) => (await docker("volume", "ls", "-q", "--filter", `label=clnrm.run=${run}`)).split("\n").filter(Boolean).sort();
+    expect(await volumesOf(deadRun)).toEqual([cache, scratch]);
+
+    const gc = await backend.sweep({ volumes: true }); // what `clnrm gc` does
+    expect(gc.volumes).toContain(scratch);
+    expect(gc.volumes).not.toContain(cache);
+    expect(gc.volumes).not.toContain(liveVol);
+    expect(await volumesOf(deadRun)).toEqual([cache]);
+    expect(await volumesOf(liveRun)).toEqual([liveVol]);
+
+    expect((await backend.sweep({ runId: deadRun, volumes: true })).volumes).toEqual([]);
+    expect((await backend.sweep({ runId: deadRun, all: true, volumes: true })).volumes).toEqual([cache]); // `clnrm gc --all`, scoped to this run
+    expect((await backend.sweep({ runId: liveRun, volumes: true })).volumes).toEqual([liveVol]);
+    expect(await volumesOf(deadRun)).toEqual([]);
+    expect(await volumesOf(liveRun)).toEqual([]);
   });
 
   it("ping fails fast with a one-line error when the engine is unreachable", async () => {

@@ -1,1 +1,150 @@
-export {};
+import { type ContainerSpec, definePlugin, envSchema, type Outputs, type ServiceHandle, z } from "@clnrm/core";
+import {
+  DEFAULT_HF_TOKEN_ENV,
+  deadlineFor,
+  HF_TOKEN_VARS,
+  hfTokenEnv,
+  http,
+  httpHealth,
+  httpOkCheck,
+  modelCacheMount,
+  runWithGpu,
+  waitUntilReady,
+  warnIfHfTokenMissing,
+  warnIfModelsShortOfMemory,
+} from "@clnrm/plugin-kit";
+
+export const DEFAULT_IMAGE = "ghcr.io/huggingface/text-generation-inference:3.3.0";
+export const TGI_PORT = 80;
+export const READINESS_PATH = "/health";
+export const INFO_PATH = "/info";
+/** The same volume vllm uses: TGI's /data is an HF_HOME, so downloaded models are shared. */
+export const CACHE_VOLUME = "clnrm-model-cache-hf";
+export const CACHE_TARGET = "/data";
+
+export const QUANTIZE = ["bitsandbytes", "bitsandbytes-nf4", "bitsandbytes-fp4", "gptq", "awq", "eetq", "exl2", "marlin", "fp8"] as const;
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
+
+export const configSchema = z.strictObject({
+  /** The TGI image; defaults to the pinned upstream image (its entrypoint runs text-generation-launcher). */
+  image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE),
+  /** Hugging Face model id, e.g. "bigscience/bloom-560m". */
+  model_id: z.string().trim().min(1, "model_id must not be empty"),
+  revision: z.string().trim().min(1).optional(),
+  quantize: z.enum(QUANTIZE).optional(),
+  /** Shards (--num-shard N); also the GPU count unless `gpus` is set. */
+  num_shard: z.number().int().min(1).max(64).optional(),
+  /** GPUs to request: a count, "all", or 0 for none. Default: num_shard, else "all". */
+  gpus: z.union([z.number().int().min(0).max(64), z.literal("all")]).optional(),
+  /** /dev/shm size in MiB (NCCL between shards needs it). */
+  shm_size_mb: z.number().int().positive().default(1024),
+  max_input_length: z.number().int().positive().optional(),
+  max_total_tokens: z.number().int().positive().optional(),
+  /** Extra text-generation-launcher arguments, appended as given. */
+  extra_args: z.array(z.string()).default([]),
+  /** Name of the host environment variable holding the Hugging Face token (default HF_TOKEN). */
+  hf_token_env: envName.optional(),
+  /** Fixed host port for 80 (default: a random free port). */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** Named volume caching Hugging Face downloads across runs (shared with vllm); false: no cache. */
+  model_cache: z.union([z.literal(false), z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "invalid volume name")]).default(CACHE_VOLUME),
+  env: envSchema.default({}),
+});
+
+export type TgiConfig = z.output<typeof configSchema>;
+
+/** The GPU count to request (0: none). */
+export function gpuCount(config: TgiConfig): number | "all" {
+  return config.gpus ?? config.num_shard ?? "all";
+}
+
+/** text-generation-launcher arguments (the image's entrypoint runs the launcher; the plugin passes only these). */
+export function toArgs(config: TgiConfig): string[] {
+  const args = ["--model-id", config.model_id, "--port", String(TGI_PORT)];
+  if (config.revision) args.push("--revision", config.revision);
+  if (config.num_shard !== undefined) args.push("--num-shard", String(config.num_shard));
+  if (config.quantize) args.push("--quantize", config.quantize);
+  if (config.max_input_length !== undefined) args.push("--max-input-length", String(config.max_input_length));
+  if (config.max_total_tokens !== undefined) args.push("--max-total-tokens", String(config.max_total_tokens));
+  return [...args, ...config.extra_args];
+}
+
+/** The ContainerSpec this plugin runs (plain data). Readiness is polled by the plugin: GET /health, then /info. */
+export function toContainerSpec(config: TgiConfig, hostEnv: Readonly<Record<string, string | undefined>> = process.env): ContainerSpec {
+  const token = hostEnv[config.hf_token_env ?? DEFAULT_HF_TOKEN_ENV];
+  const spec: ContainerSpec = {
+    image: config.image,
+    env: { ...config.env, ...hfTokenEnv(token) },
+    command: toArgs(config),
+    ports: [config.port === undefined ? { container: TGI_PORT } : { container: TGI_PORT, host: config.port }],
+    mounts: config.model_cache === false ? [] : [modelCacheMount(config.model_cache, CACHE_TARGET)],
+    resources: { shmSizeMb: config.shm_size_mb },
+  };
+  if (token) spec.secretEnv = [...HF_TOKEN_VARS];
+  const gpus = gpuCount(config);
+  if (gpus !== 0) spec.gpus = { count: gpus, capabilities: ["gpu"] };
+  return spec;
+}
+
+interface TgiData {
+  origin: string;
+}
+
+export default definePlugin({
+  type: "tgi",
+  description: "Hugging Face Text Generation Inference: model_id, quantization, sharding over GPUs, HF token, cached downloads",
+  configSchema,
+  defaults: { startupTimeoutMs: 15 * 60_000 },
+  create(config) {
+    return {
+      async start(ctx) {
+        const deadline = deadlineFor(ctx);
+        warnIfHfTokenMissing(ctx.log, config.hf_token_env);
+        await warnIfModelsShortOfMemory(ctx, [config.model_id]);
+        const spec = toContainerSpec(config, process.env);
+        const container = await runWithGpu(ctx, spec, spec.gpus ? "required" : "off", "gpus = 0");
+        const port = container.mappedPort(TGI_PORT);
+        const origin = `http://${container.host}:${port}`;
+        await waitUntilReady({
+          ctx,
+          container,
+          deadline,
+          what: `tgi to load ${config.model_id}`,
+          timeoutMessage: `tgi did not load model '${config.model_id}' in time`,
+          check: httpOkCheck(origin, READINESS_PATH),
+        });
+        await waitUntilReady({
+          ctx,
+          container,
+          deadline,
+          what: `tgi to report ${config.model_id}`,
+          timeoutMessage: `tgi does not report model '${config.model_id}' in ${INFO_PATH}`,
+          timeoutHint: "the server is up but serves another model: check model_id",
+          check: async () => {
+            const r = await http(`${origin}${INFO_PATH}`, { timeoutMs: 3_000 });
+            if (!r.ok) return `GET ${INFO_PATH} answered ${r.status}`;
+            const id = ((await r.json()) as { model_id?: string }).model_id ?? "";
+            return id === config.model_id || `model_id is '${id}'`;
+          },
+        });
+        const outputs: Outputs = {
+          url: origin,
+          internal_url: `http://${ctx.service}:${TGI_PORT}`,
+          host: container.host,
+          port,
+          model: config.model_id,
+          container: container.name,
+        };
+        const data: TgiData = { origin };
+        return { service: ctx.service, primary: container, containers: [container], outputs, data };
+      },
+      async healthCheck(handle: ServiceHandle) {
+        return httpHealth(handle.primary, (handle.data as TgiData | undefined)?.origin, READINESS_PATH);
+      },
+      async stop(handle) {
+        await Promise.all(handle.containers.map((c) => c.remove()));
+      },
+    };
+  },
+});

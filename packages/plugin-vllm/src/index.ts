@@ -1,1 +1,143 @@
-export {};
+import { type ContainerSpec, definePlugin, envSchema, type Outputs, type ServiceHandle, z } from "@clnrm/core";
+import {
+  DEFAULT_HF_TOKEN_ENV,
+  deadlineFor,
+  HF_TOKEN_VARS,
+  hfTokenEnv,
+  http,
+  httpHealth,
+  httpOkCheck,
+  modelCacheMount,
+  runWithGpu,
+  waitUntilReady,
+  warnIfHfTokenMissing,
+  warnIfModelsShortOfMemory,
+} from "@clnrm/plugin-kit";
+
+export const DEFAULT_IMAGE = "vllm/vllm-openai:v0.8.5";
+export const VLLM_PORT = 8000;
+export const READINESS_PATH = "/health";
+export const MODELS_PATH = "/v1/models";
+export const CACHE_VOLUME = "clnrm-model-cache-hf";
+export const CACHE_TARGET = "/root/.cache/huggingface";
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
+
+export const configSchema = z.strictObject({
+  /** The vLLM image; defaults to the pinned upstream image (its entrypoint is the OpenAI api_server). */
+  image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE),
+  /** Hugging Face model id, e.g. "facebook/opt-125m". */
+  model: z.string().trim().min(1, "model must not be empty"),
+  /** GPUs to request (device count) and --tensor-parallel-size; 0 runs without a GPU request. */
+  gpus: z.number().int().min(0).max(64).default(1),
+  max_model_len: z.number().int().positive().optional(),
+  gpu_memory_utilization: z.number().gt(0).max(1).optional(),
+  dtype: z.enum(["auto", "half", "float16", "bfloat16", "float", "float32"]).optional(),
+  quantization: z.string().regex(/^[a-z0-9_-]+$/, "invalid quantization method (e.g. \"awq\", \"gptq\", \"fp8\")").optional(),
+  /** Extra api_server arguments, appended as given. */
+  extra_args: z.array(z.string()).default([]),
+  /** Name of the host environment variable holding the Hugging Face token (default HF_TOKEN). */
+  hf_token_env: envName.optional(),
+  /** Fixed host port for 8000 (default: a random free port). */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** /dev/shm size in MiB (tensor parallelism needs a large one). */
+  shm_size_mb: z.number().int().positive().default(1024),
+  /** Named volume caching Hugging Face downloads across runs (shared with tgi); false: no cache. */
+  model_cache: z.union([z.literal(false), z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "invalid volume name")]).default(CACHE_VOLUME),
+  /** Extra environment (VLLM_* settings). */
+  env: envSchema.default({}),
+});
+
+export type VllmConfig = z.output<typeof configSchema>;
+
+/** The api_server arguments (the image's entrypoint runs the server; the plugin passes only these). */
+export function toArgs(config: VllmConfig): string[] {
+  const args = ["--model", config.model, "--port", String(VLLM_PORT)];
+  if (config.gpus > 0) args.push("--tensor-parallel-size", String(config.gpus));
+  if (config.max_model_len !== undefined) args.push("--max-model-len", String(config.max_model_len));
+  if (config.gpu_memory_utilization !== undefined) args.push("--gpu-memory-utilization", String(config.gpu_memory_utilization));
+  if (config.dtype) args.push("--dtype", config.dtype);
+  if (config.quantization) args.push("--quantization", config.quantization);
+  return [...args, ...config.extra_args];
+}
+
+/**
+ * The ContainerSpec this plugin runs (plain data). `hostEnv` is where the HF token is read from
+ * (process.env at start). Readiness is polled by the plugin: GET /health, then /v1/models.
+ */
+export function toContainerSpec(config: VllmConfig, hostEnv: Readonly<Record<string, string | undefined>> = process.env): ContainerSpec {
+  const token = hostEnv[config.hf_token_env ?? DEFAULT_HF_TOKEN_ENV];
+  const spec: ContainerSpec = {
+    image: config.image,
+    env: { ...config.env, ...hfTokenEnv(token) },
+    command: toArgs(config),
+    ports: [config.port === undefined ? { container: VLLM_PORT } : { container: VLLM_PORT, host: config.port }],
+    mounts: config.model_cache === false ? [] : [modelCacheMount(config.model_cache, CACHE_TARGET)],
+    resources: { shmSizeMb: config.shm_size_mb },
+  };
+  if (token) spec.secretEnv = [...HF_TOKEN_VARS];
+  if (config.gpus > 0) spec.gpus = { count: config.gpus, capabilities: ["gpu"] };
+  return spec;
+}
+
+interface VllmData {
+  origin: string;
+}
+
+export default definePlugin({
+  type: "vllm",
+  description: "vLLM OpenAI-compatible server (vllm/vllm-openai): model, GPUs/tensor parallelism, HF token, cached downloads",
+  configSchema,
+  defaults: { startupTimeoutMs: 15 * 60_000 },
+  create(config) {
+    return {
+      async start(ctx) {
+        const deadline = deadlineFor(ctx);
+        warnIfHfTokenMissing(ctx.log, config.hf_token_env);
+        await warnIfModelsShortOfMemory(ctx, [config.model]);
+        const spec = toContainerSpec(config, process.env);
+        const container = await runWithGpu(ctx, spec, config.gpus > 0 ? "required" : "off", "gpus = 0");
+        const port = container.mappedPort(VLLM_PORT);
+        const origin = `http://${container.host}:${port}`;
+        await waitUntilReady({
+          ctx,
+          container,
+          deadline,
+          what: `vllm to load ${config.model}`,
+          timeoutMessage: `vllm did not load model '${config.model}' in time`,
+          check: httpOkCheck(origin, READINESS_PATH),
+        });
+        await waitUntilReady({
+          ctx,
+          container,
+          deadline,
+          what: `vllm to list ${config.model}`,
+          timeoutMessage: `vllm does not list model '${config.model}' in ${MODELS_PATH}`,
+          timeoutHint: "the server is up but serves another model name: check `model` and --served-model-name in extra_args",
+          check: async () => {
+            const r = await http(`${origin}${MODELS_PATH}`, { timeoutMs: 3_000 });
+            if (!r.ok) return `GET ${MODELS_PATH} answered ${r.status}`;
+            const ids = (((await r.json()) as { data?: Array<{ id?: string }> }).data ?? []).map((m) => m.id ?? "");
+            return ids.includes(config.model) || `listed: ${ids.join(", ") || "none"}`;
+          },
+        });
+        const outputs: Outputs = {
+          url: `${origin}/v1`,
+          internal_url: `http://${ctx.service}:${VLLM_PORT}/v1`,
+          host: container.host,
+          port,
+          model: config.model,
+          container: container.name,
+        };
+        const data: VllmData = { origin };
+        return { service: ctx.service, primary: container, containers: [container], outputs, data };
+      },
+      async healthCheck(handle: ServiceHandle) {
+        return httpHealth(handle.primary, (handle.data as VllmData | undefined)?.origin, READINESS_PATH);
+      },
+      async stop(handle) {
+        await Promise.all(handle.containers.map((c) => c.remove()));
+      },
+    };
+  },
+});

@@ -1,0 +1,9 @@
+import type { MountSpec } from "@clnrm/core";
+
+/** Labels of cache volumes: `clnrm gc` keeps them unless `--all`. */
+export const CACHE_LABELS: Readonly<Record<string, string>> = { "clnrm.managed": "true", "clnrm.keep": "true" };
+
+/** A named volume that outlives the run (e.g. downloaded models), kept by `clnrm gc` unless `--all`. */
+export function modelCacheMount(name: string, target: string): MountSpec {
+  return { type: "volume", name, target, labels: { ...CACHE_LABELS } };
+}
