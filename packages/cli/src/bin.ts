@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-import { main } from "./main.js";
+import { enableCompileCache } from "node:module";
 
-main(process.argv).then((code) => {
-  process.exitCode = code;
-});
+// Cache compiled code on disk: testcontainers and its dependencies are a large module graph, and
+// every `clnrm` start would otherwise compile it again.
+enableCompileCache?.();
+
+const { main } = await import("./main.js");
+process.exitCode = await main(process.argv);
