@@ -241,6 +241,7 @@ inputs_node() { echo "node $NODE_VERSION"; }
 build_node() {
   local bin ctx; bin=$(node_binary); ctx=$(mktemp -d)
   ln "$bin" "$ctx/node" 2>/dev/null || cp "$bin" "$ctx/node"
+  cp "$HERE/node/standin.mjs" "$ctx/standin.mjs"
   docker_build_dir node "$1" "$2" "$ctx"
   rm -rf "$ctx"
 }

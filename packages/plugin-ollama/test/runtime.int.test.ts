@@ -82,7 +82,9 @@ describe("ollama plugin on the stand-in image", () => {
     const ms = Date.now() - started;
     expect(err).toBeInstanceOf(TimeoutError);
     expect((err as Error).message).toMatch(/^ollama model 'ghost' did not appear in \/api\/tags: listed: .*; last log lines: .*POST \/api\/pull model=ghost/);
-    expect(ms).toBeLessThan(9_000);
+    // It gives up at the configured 8 s (not the 15 min default); the margin absorbs a loaded machine.
+    expect(ms).toBeGreaterThanOrEqual(7_500);
+    expect(ms).toBeLessThan(20_000);
     expect(leftovers(id)).toEqual([]);
   });
 

@@ -3,6 +3,7 @@
 // Env: STANDIN_PULL_MS (pull duration, default 1500), STANDIN_STARTUP_MS (delay before listening).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { exitOnSignals, readJson, sendJson, urlPath } from "/srv/lib/standin.mjs";
 
 const PULL_MS = Number(process.env.STANDIN_PULL_MS ?? 1500);
 const STARTUP_MS = Number(process.env.STANDIN_STARTUP_MS ?? 0);
@@ -10,8 +11,7 @@ const STORE_DIR = "/root/.ollama";
 const STORE = `${STORE_DIR}/standin-models.json`;
 const port = Number((process.env.OLLAMA_HOST ?? "0.0.0.0:11434").split(":")[1] ?? 11434);
 
-process.on("SIGTERM", () => process.exit(0));
-process.on("SIGINT", () => process.exit(0));
+exitOnSignals();
 
 const full = (name) => (name.includes(":") ? name : `${name}:latest`);
 function load() {
@@ -27,27 +27,11 @@ function save(models) {
 }
 const models = new Set(load());
 
-function body(req) {
-  return new Promise((resolve) => {
-    let s = "";
-    req.on("data", (c) => (s += c));
-    req.on("end", () => {
-      try {
-        resolve(s ? JSON.parse(s) : {});
-      } catch {
-        resolve(undefined);
-      }
-    });
-  });
-}
-function json(res, status, obj) {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-  res.end(JSON.stringify(obj));
-}
+const json = (res, status, obj) => sendJson(res, status, obj, "application/json; charset=utf-8");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function pull(req, res) {
-  const b = await body(req);
+  const b = await readJson(req);
   const name = b?.model ?? b?.name;
   if (!name) return json(res, 400, { error: "model is required" });
   const stream = b.stream !== false;
@@ -89,7 +73,7 @@ async function pull(req, res) {
 }
 
 async function generate(req, res) {
-  const b = await body(req);
+  const b = await readJson(req);
   if (!b?.model) return json(res, 400, { error: "model is required" });
   if (!models.has(full(b.model))) return json(res, 404, { error: `model "${b.model}" not found, try pulling it first` });
   const words = ["Hello", "!", " How", " can", " I", " help", " you", " today", "?"];
@@ -102,7 +86,7 @@ async function generate(req, res) {
 }
 
 const server = createServer((req, res) => {
-  const path = (req.url ?? "/").split("?")[0];
+  const path = urlPath(req);
   if (req.method === "GET" && (path === "/" || path === "/api/version")) {
     return path === "/" ? res.end("Ollama is running") : json(res, 200, { version: "0.6.5" });
   }

@@ -8,14 +8,9 @@ import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { dirname } from "node:path";
+import { argValue, exitOnSignals, readBody, sendJson as json, urlPath } from "/srv/lib/standin.mjs";
 
-const args = process.argv.slice(2);
-let configPath = "/etc/otelcol-contrib/config.yaml";
-for (let i = 0; i < args.length; i++) {
-  const a = args[i];
-  if (a === "--config") configPath = args[++i] ?? configPath;
-  else if (a.startsWith("--config=")) configPath = a.slice("--config=".length);
-}
+const configPath = argValue(process.argv.slice(2), "--config", "/etc/otelcol-contrib/config.yaml");
 
 let config = {};
 try {
@@ -39,21 +34,14 @@ const files = tracesExporters
   .filter((p) => typeof p === "string");
 for (const f of files) mkdirSync(dirname(f), { recursive: true });
 
-const json = (res, status, body) => {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-};
-
 const otlp = createServer((req, res) => {
-  const chunks = [];
-  req.on("data", (c) => chunks.push(c));
-  req.on("end", () => {
-    if (req.method !== "POST" || req.url?.split("?")[0] !== "/v1/traces") return json(res, 404, { code: 5, message: `${req.method} ${req.url} not found` });
+  readBody(req).then((raw) => {
+    if (req.method !== "POST" || urlPath(req) !== "/v1/traces") return json(res, 404, { code: 5, message: `${req.method} ${req.url} not found` });
     const type = String(req.headers["content-type"] ?? "");
     if (!type.startsWith("application/json")) return json(res, 415, { code: 3, message: `stand-in accepts only application/json, got ${type || "none"}` });
     let body;
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      body = JSON.parse(raw.toString("utf8"));
     } catch (err) {
       return json(res, 400, { code: 3, message: `invalid JSON: ${err.message}` });
     }
@@ -72,4 +60,4 @@ otlp.listen(httpPort, "0.0.0.0");
 grpc.listen(grpcPort, "0.0.0.0");
 health.listen(healthPort, "0.0.0.0", () => console.log(`standin-otel-collector: ready (http ${httpPort}, grpc ${grpcPort} not implemented, health ${healthPort}, files ${files.join(", ") || "none"})`));
 
-for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => process.exit(0));
+exitOnSignals();

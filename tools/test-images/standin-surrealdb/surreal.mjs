@@ -3,6 +3,7 @@
 // /sql) over an in-memory store and a documented SurrealQL subset (README.md). Plain Node, no deps.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
+import { exitOnSignals, readBody, urlPath } from "/srv/lib/standin.mjs";
 
 // ------------------------------------------------------------------ args --
 const argv = process.argv.slice(2);
@@ -449,14 +450,12 @@ function authenticate(req) {
 }
 
 const server = createServer((req, res) => {
-  const path = (req.url ?? "/").split("?")[0];
+  const path = urlPath(req);
   if (req.method === "GET" && (path === "/health" || path === "/status")) return send(res, 200, "", "text/plain");
   if (req.method === "GET" && path === "/version") return send(res, 200, "surrealdb-2.3.10-standin", "text/plain");
   if (path !== "/sql") return send(res, 404, { code: 404, details: "Requested resource not found", description: "The requested resource does not exist." });
   if (req.method !== "POST") return send(res, 405, { code: 405, details: "Method not allowed" });
-  const chunks = [];
-  req.on("data", (c) => chunks.push(c));
-  req.on("end", () => {
+  readBody(req).then((raw) => {
     const authed = authenticate(req);
     if (authed === null) {
       log("debug", "authentication failed");
@@ -464,7 +463,7 @@ const server = createServer((req, res) => {
     }
     const header = (...names) => names.map((n) => req.headers[n]).find((v) => typeof v === "string" && v.length > 0);
     const session = { ns: header("surreal-ns", "ns"), db: header("surreal-db", "db") };
-    const text = Buffer.concat(chunks).toString("utf8");
+    const text = raw.toString("utf8");
     try {
       const results = runQuery(text, session, authed);
       log("debug", `executed ${results.length} statement(s)`);
@@ -487,4 +486,4 @@ const server = createServer((req, res) => {
 server.listen(bindPort, bindHost, () => {
   log("info", `Started web server on ${bindHost}:${bindPort}${opts.strict ? " (strict mode)" : ""}`);
 });
-for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => process.exit(0));
+exitOnSignals();

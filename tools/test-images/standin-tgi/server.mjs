@@ -3,17 +3,12 @@
 // error and exits 1 after ~1 s while loading; "ghost/*" starts but /info reports another model.
 // Env: STANDIN_LOAD_MS (time to "load" the model before listening, default 1000).
 import { createServer } from "node:http";
+import { argValue, exitOnSignals, readJson, sendJson as json, urlPath } from "/srv/lib/standin.mjs";
 
-process.on("SIGTERM", () => process.exit(0));
-process.on("SIGINT", () => process.exit(0));
+exitOnSignals();
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  if (i >= 0 && i + 1 < args.length) return args[i + 1];
-  const eq = args.find((a) => a.startsWith(`${name}=`));
-  return eq ? eq.slice(name.length + 1) : dflt;
-};
+const opt = (name, dflt) => argValue(args, name, dflt);
 const modelId = opt("--model-id", process.env.MODEL_ID ?? "bigscience/bloom-560m");
 const port = Number(opt("--port", process.env.PORT ?? "80"));
 const LOAD_MS = Number(process.env.STANDIN_LOAD_MS ?? 1000);
@@ -31,24 +26,6 @@ if (modelId.startsWith("crash/")) {
   }, 1000);
 } else {
   setTimeout(listen, LOAD_MS);
-}
-
-function body(req) {
-  return new Promise((resolve) => {
-    let s = "";
-    req.on("data", (c) => (s += c));
-    req.on("end", () => {
-      try {
-        resolve(s ? JSON.parse(s) : {});
-      } catch {
-        resolve(undefined);
-      }
-    });
-  });
-}
-function json(res, status, obj) {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(obj));
 }
 
 function listen() {
@@ -69,11 +46,11 @@ function listen() {
     docker_label: "sha-standin",
   };
   const server = createServer(async (req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
+    const path = urlPath(req);
     if (req.method === "GET" && path === "/health") return res.writeHead(200).end();
     if (req.method === "GET" && path === "/info") return json(res, 200, info);
     if (req.method === "POST" && (path === "/generate" || path === "/")) {
-      const b = await body(req);
+      const b = await readJson(req);
       if (!b || typeof b.inputs !== "string") return json(res, 422, { error: "Input validation error: `inputs` must be a string", error_type: "validation" });
       return json(res, 200, { generated_text: " world! How are you?" });
     }

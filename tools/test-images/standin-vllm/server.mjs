@@ -3,17 +3,12 @@
 // and exits 1 after ~1 s while loading; "ghost/*" starts but /v1/models lists nothing.
 // Env: STANDIN_LOAD_MS (time to "load" the model before listening, default 1000).
 import { createServer } from "node:http";
+import { argValue, exitOnSignals, readJson, sendJson as json, urlPath } from "/srv/lib/standin.mjs";
 
-process.on("SIGTERM", () => process.exit(0));
-process.on("SIGINT", () => process.exit(0));
+exitOnSignals();
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  if (i >= 0 && i + 1 < args.length) return args[i + 1];
-  const eq = args.find((a) => a.startsWith(`${name}=`));
-  return eq ? eq.slice(name.length + 1) : dflt;
-};
+const opt = (name, dflt) => argValue(args, name, dflt);
 const model = opt("--model", "facebook/opt-125m");
 const served = opt("--served-model-name", model);
 const port = Number(opt("--port", "8000"));
@@ -34,29 +29,12 @@ if (model.startsWith("crash/")) {
   setTimeout(listen, LOAD_MS);
 }
 
-function body(req) {
-  return new Promise((resolve) => {
-    let s = "";
-    req.on("data", (c) => (s += c));
-    req.on("end", () => {
-      try {
-        resolve(s ? JSON.parse(s) : {});
-      } catch {
-        resolve(undefined);
-      }
-    });
-  });
-}
-function json(res, status, obj) {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(obj));
-}
 const notFound = (name) => ({ object: "error", message: `The model \`${name}\` does not exist.`, type: "NotFoundError", param: null, code: 404 });
 const created = Math.floor(Date.now() / 1000);
 
 function listen() {
   const server = createServer(async (req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
+    const path = urlPath(req);
     if (req.method === "GET" && path === "/health") return res.writeHead(200).end();
     if (req.method === "GET" && path === "/version") return json(res, 200, { version: "0.8.5" });
     if (req.method === "GET" && path === "/v1/models") {
@@ -64,7 +42,7 @@ function listen() {
       return json(res, 200, { object: "list", data });
     }
     if (req.method === "POST" && (path === "/v1/completions" || path === "/v1/chat/completions")) {
-      const b = await body(req);
+      const b = await readJson(req);
       if (!b) return json(res, 400, { object: "error", message: "invalid JSON", type: "BadRequestError", code: 400 });
       if (b.model !== served) return json(res, 404, notFound(b.model));
       const usage = { prompt_tokens: 2, total_tokens: 7, completion_tokens: 5 };
