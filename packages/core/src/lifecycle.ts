@@ -321,22 +321,41 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Races a promise against a timeout; on timeout, aborts `controller` and rejects with `onTimeout()`. */
+/**
+ * Races a promise against a timeout; on timeout, aborts `controller` and rejects with `onTimeout()`.
+ * When `controller` is aborted from elsewhere (the run was cancelled), rejects at once with its reason,
+ * so that a plugin that ignores its abort signal cannot hold up a SIGINT.
+ */
 export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error, controller?: AbortController): Promise<T> {
-  if (!Number.isFinite(ms) || ms <= 0) return promise;
+  const timed = Number.isFinite(ms) && ms > 0;
+  if (!timed && !controller) return promise;
   return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => {
-      const err = onTimeout();
-      controller?.abort(err);
-      reject(err);
-    }, ms);
+    const signal = controller?.signal;
+    const onAbort = () => {
+      done();
+      reject(signal?.reason instanceof Error ? signal.reason : new Error(String(signal?.reason ?? "aborted")));
+    };
+    const t = timed
+      ? setTimeout(() => {
+          const err = onTimeout();
+          done();
+          controller?.abort(err);
+          reject(err);
+        }, ms)
+      : undefined;
+    function done() {
+      if (t) clearTimeout(t);
+      signal?.removeEventListener("abort", onAbort);
+    }
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
     promise.then(
       (v) => {
-        clearTimeout(t);
+        done();
         resolve(v);
       },
       (e) => {
-        clearTimeout(t);
+        done();
         reject(e);
       },
     );

@@ -163,8 +163,27 @@ describe("ServiceLifecycle: retries", () => {
     const p = lifecycle.start(startContext(backend, { signal: controller.signal }));
     await delay(20);
     controller.abort(new Error("ctrl-c"));
-    await expect(p).rejects.toThrow("cancelled");
+    await expect(p).rejects.toThrow("ctrl-c");
     expect(plugin.starts[0]?.signal.aborted).toBe(true);
+    expect(backend.live()).toEqual([]);
+  });
+
+  it("rejects at once on cancellation even when the plugin ignores its signal", async () => {
+    const controller = new AbortController();
+    const { backend, lifecycle } = setup({
+      start: async (ctx) => {
+        await runOne(ctx);
+        await delay(5_000);
+        throw new ContainerError("too late");
+      },
+    });
+    const p = lifecycle.start(startContext(backend, { signal: controller.signal }));
+    await delay(20);
+    const t0 = performance.now();
+    controller.abort(new Error("ctrl-c"));
+    await expect(p).rejects.toThrow("ctrl-c");
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(lifecycle.state).toBe("failed");
     expect(backend.live()).toEqual([]);
   });
 });

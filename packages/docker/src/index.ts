@@ -298,9 +298,16 @@ export class DockerBackend implements ContainerBackend {
     c.withWaitStrategy(wait).withStartupTimeout(timeoutMs);
 
     let started: StartedTestContainer;
+    const starting = c.start();
     try {
-      started = await c.start();
+      started = await untilAborted(starting, signal);
     } catch (err) {
+      if (signal?.aborted) {
+        // Cancelled (SIGINT, test timeout) while testcontainers waits for ports or health: remove the
+        // container now, which also ends that wait, instead of waiting for the health check to pass.
+        await removeWhenCreated(docker.getContainer(name), starting);
+        throw new ContainerError(`service '${service}': start was cancelled`, { service, cause: err });
+      }
       // A container that exited at once makes testcontainers time out waiting for its ports: say it exited.
       const exited = await exitedWith(docker.getContainer(name));
       // testcontainers removes a container that failed its wait, but not one that failed to start.
@@ -391,6 +398,58 @@ export class DockerBackend implements ContainerBackend {
       );
     }
     return report;
+  }
+}
+
+/** Rejects as soon as `signal` aborts; otherwise settles as `promise` does. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason ?? new Error("aborted"));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * Removes a container whose start was abandoned. It may not exist yet (create still in flight):
+ * retry briefly until it does or the start settles (a settled start has created or removed it).
+ */
+async function removeWhenCreated(c: Dockerode.Container, starting: Promise<unknown>): Promise<void> {
+  let settled = false;
+  starting.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const wasSettled = settled;
+    try {
+      await c.remove({ force: true, v: true });
+      return;
+    } catch (err) {
+      if (!isGone(err) && !/removal .* in progress/i.test(firstLine(err))) return;
+      if (wasSettled || Date.now() > deadline) {
+        // A start that succeeded after all left a running container: remove it too.
+        await c.remove({ force: true, v: true }).catch(() => {});
+        return;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

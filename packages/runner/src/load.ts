@@ -113,7 +113,8 @@ function indexPositions(ast: unknown, out: Map<string, { line: number; column: n
   for (const node of top.body) {
     if (node.type === "TOMLTable") {
       const base = node.resolvedKey as (string | number)[];
-      if (!out.has(key(base))) out.set(key(base), node.loc.start);
+      // "[servces.a]" also locates "servces": an error about an ancestor key points at its first header.
+      for (let n = 1; n <= base.length; n++) if (!out.has(key(base.slice(0, n)))) out.set(key(base.slice(0, n)), node.loc.start);
       for (const kv of node.body as Node[]) indexKeyValue(kv, base, out);
     } else if (node.type === "TOMLKeyValue") {
       indexKeyValue(node, [], out);
@@ -124,6 +125,8 @@ function indexPositions(ast: unknown, out: Map<string, { line: number; column: n
 function indexKeyValue(kv: Node, base: (string | number)[], out: Map<string, { line: number; column: number }>): void {
   const keys = (kv.key as { keys: { name?: string; value?: string }[] }).keys.map((k) => k.name ?? k.value ?? "");
   const path = [...base, ...keys];
+  // A dotted key (a.b.c = 1) also locates its implicit tables a and a.b.
+  for (let n = base.length + 1; n < path.length; n++) if (!out.has(key(path.slice(0, n)))) out.set(key(path.slice(0, n)), kv.loc.start);
   out.set(key(path), kv.loc.start);
   indexValue(kv.value as Node, path, out);
 }

@@ -79,7 +79,19 @@ function issueError(
   const [first] = describeZodIssues(error, known);
   const path = [...prefix, ...(first?.path ?? [])];
   const where = path.length ? `${formatPath(path)}: ` : "";
-  return new ValidationError(`${where}${first?.message ?? "invalid value"}`, { location: doc.locate(path) });
+  return new ValidationError(`${where}${plainMessage(error, first)}`, { location: doc.locate(path) });
+}
+
+/** zod's wording where it is unhelpful: a missing key ("received undefined"), a value that fits no branch of a union ("Invalid input"). */
+function plainMessage(error: z.ZodError, first: { path: (string | number)[]; message: string } | undefined): string {
+  if (!first) return "invalid value";
+  const missing = /^Invalid input: expected (\w+), received undefined$/.exec(first.message);
+  if (missing) return `missing required key${first.path.length ? ` '${first.path[first.path.length - 1]}'` : ""} (a ${missing[1]})`;
+  if (first.message !== "Invalid input") return first.message;
+  const union = error.issues.find((i) => i.code === "invalid_union" && JSON.stringify(i.path) === JSON.stringify(first.path));
+  const branches = union && "errors" in union && Array.isArray(union.errors) ? (union.errors as z.core.$ZodIssue[][]) : [];
+  const expected = [...new Set(branches.flatMap((b) => b.filter((i) => i.code === "invalid_type" && i.path.length === 0).map((i) => (i as { expected: string }).expected)))];
+  return expected.length ? `invalid value: expected ${expected.join(" or ")}` : "invalid value";
 }
 
 /**

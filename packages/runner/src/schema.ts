@@ -48,7 +48,17 @@ export const metaSchema = z.strictObject({
 
 export const testFileSchema = z.strictObject({
   meta: metaSchema.default({ tags: [] }),
-  services: z.record(name, serviceSchema).default({}),
+  // Keys are checked here rather than by z.record(name, ...), whose issue ("Invalid key in record") drops the message.
+  services: z
+    .record(z.string(), serviceSchema)
+    .superRefine((services, ctx) => {
+      for (const key of Object.keys(services)) {
+        if (!/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/.test(key)) {
+          ctx.addIssue({ code: "custom", path: [key], message: `invalid service name ${JSON.stringify(key)}: use letters, digits, '-' and '_', starting with a letter or digit` });
+        }
+      }
+    })
+    .default({}),
   steps: z.array(stepSchema).default([]),
   /** Assertions on what the system under test reported: `[[expect.spans]]`. */
   expect: z.strictObject({ spans: spanExpectationsSchema.default([]) }).default({ spans: [] }),
