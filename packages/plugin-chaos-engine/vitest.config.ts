@@ -1,12 +1,5 @@
-import { defineConfig } from "vitest/config";
+import { defineConfig, mergeConfig } from "vitest/config";
+import shared from "../../vitest.shared";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
-    testTimeout: 60_000,
-    // Timing measurements on 2 shared cores: one file at a time.
-    fileParallelism: false,
-    hookTimeout: 60_000,
-    env: { TESTCONTAINERS_RYUK_DISABLED: "true", TESTCONTAINERS_HOST_OVERRIDE: "localhost" },
-  },
-});
+// Timing measurements on 2 shared cores: one file at a time.
+export default mergeConfig(shared, defineConfig({ test: { fileParallelism: false } }));

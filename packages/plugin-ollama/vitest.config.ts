@@ -1,10 +1,1 @@
-import { defineConfig } from "vitest/config";
-
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts", "src/**/*.test.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    env: { TESTCONTAINERS_RYUK_DISABLED: "true", TESTCONTAINERS_HOST_OVERRIDE: "localhost" },
-  },
-});
+export { default } from "../../vitest.shared";

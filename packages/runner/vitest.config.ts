@@ -1,10 +1,5 @@
-import { defineConfig } from "vitest/config";
+import { defineConfig, mergeConfig } from "vitest/config";
+import shared from "../../vitest.shared";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts", "src/**/*.test.ts", "../../examples/vitest/*.test.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    env: { TESTCONTAINERS_RYUK_DISABLED: "true", TESTCONTAINERS_HOST_OVERRIDE: "localhost" },
-  },
-});
+// The programmatic-API example under examples/vitest runs with the runner's tests.
+export default mergeConfig(shared, defineConfig({ test: { include: ["../../examples/vitest/*.test.ts"] } }));

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ancestors } from "./list.js";
 import { isDirectory, isFile } from "./manifest.js";
 
@@ -22,6 +22,16 @@ export interface ReadRegistryConfigOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The user config file (default: `$NPM_CONFIG_USERCONFIG` or `~/.npmrc`). */
   readonly userConfig?: string;
+  /** The global config file (default: `$NPM_CONFIG_GLOBALCONFIG` or `<prefix>/etc/npmrc`). */
+  readonly globalConfig?: string;
+}
+
+/** npm's global config file: `$NPM_CONFIG_GLOBALCONFIG`, else `<prefix>/etc/npmrc` (prefix: `$NPM_CONFIG_PREFIX` or Node's install dir). */
+function globalConfigFile(env: NodeJS.ProcessEnv): string {
+  const explicit = env.NPM_CONFIG_GLOBALCONFIG ?? env.npm_config_globalconfig;
+  if (explicit) return explicit;
+  const prefix = env.NPM_CONFIG_PREFIX ?? env.npm_config_prefix ?? dirname(dirname(process.execPath));
+  return join(prefix, "etc", "npmrc");
 }
 
 /** `${VAR}` → the variable's value (npm leaves unknown variables as written; so do we). */
@@ -80,7 +90,11 @@ export function projectRoot(projectDir: string): string {
 export function readRegistryConfig(projectDir: string, options: ReadRegistryConfigOptions = {}): RegistryConfig {
   const env = options.env ?? process.env;
   const userFile = options.userConfig ?? env.NPM_CONFIG_USERCONFIG ?? env.npm_config_userconfig ?? join(homedir(), ".npmrc");
+  // Global files, lowest precedence first: Debian's npm reads /etc/npmrc, a /usr/local install
+  // /usr/local/etc/npmrc, others <prefix>/etc/npmrc; they are merged in that order.
+  const globals = options.globalConfig ? [options.globalConfig] : [...new Set(["/etc/npmrc", "/usr/local/etc/npmrc", globalConfigFile(env)])];
   const settings: Record<string, string> = {
+    ...Object.assign({}, ...globals.map((f) => readNpmrc(f, env))),
     ...readNpmrc(userFile, env),
     ...readNpmrc(join(projectRoot(projectDir), ".npmrc"), env),
   };

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { rootCertificates } from "node:tls";
 import { createRequire } from "node:module";
 import { ValidationError } from "@clnrm/core";
 import semver from "semver";
@@ -37,6 +39,8 @@ export interface RegistryClientOptions {
   readonly fetch?: typeof fetch;
   /** Per-request timeout (default 15 s). */
   readonly timeoutMs?: number;
+  /** Called for each registry a search could not reach while others answered. */
+  readonly onRegistryError?: (err: Error) => void;
 }
 
 /**
@@ -73,10 +77,10 @@ async function getJson(
   const headers: Record<string, string> = { accept: "application/json" };
   const auth = authHeader(registry, config);
   if (auth) headers.authorization = auth;
-  const doFetch = options.fetch ?? fetch;
   let res: Response;
   try {
-    res = await doFetch(url, { headers, signal: AbortSignal.timeout(options.timeoutMs ?? 15_000) });
+    const init = { headers, signal: AbortSignal.timeout(options.timeoutMs ?? 15_000) };
+    res = options.fetch ? await options.fetch(url, init) : await fetchWithCa(url, init, config.settings.cafile);
   } catch (err) {
     const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     throw new ValidationError(`registry ${registry} is unreachable: ${reason}`, {
@@ -100,6 +104,23 @@ async function getJson(
   }
 }
 
+/**
+ * fetch, trusting the certificate authorities of npm's `cafile` setting as npm does (a registry
+ * behind a company proxy with its own CA). Without `cafile`, the global fetch.
+ */
+async function fetchWithCa(url: string, init: RequestInit, cafile: string | undefined): Promise<Response> {
+  if (!cafile || !url.startsWith("https:")) return fetch(url, init);
+  let ca: string;
+  try {
+    ca = readFileSync(cafile, "utf8");
+  } catch {
+    return fetch(url, init);
+  }
+  const { Agent, fetch: undiciFetch } = await import("undici");
+  const dispatcher = new Agent({ connect: { ca: [...rootCertificates, ca] } });
+  return (await undiciFetch(url, { ...(init as object), dispatcher })) as unknown as Response;
+}
+
 interface SearchObject {
   package?: { name?: string; version?: string; description?: string; keywords?: unknown; "dist-tags"?: Record<string, string> };
 }
@@ -115,7 +136,7 @@ export async function searchPlugins(
   options: RegistryClientOptions = {},
 ): Promise<SearchResult[]> {
   const registries = [...new Set([config.registry, ...Object.values(config.scopes)])];
-  const pages = await Promise.all(
+  const settled = await Promise.allSettled(
     registries.map(async (registry) => {
       const url = new URL(`${withSlash(registry)}-/v1/search`);
       // The public registry understands keyword qualifiers, which keeps the first page relevant.
@@ -126,6 +147,12 @@ export async function searchPlugins(
       return { registry, objects: Array.isArray(objects) ? objects : [] };
     }),
   );
+  // One registry that can't be searched doesn't hide the others' results: it is reported, unless
+  // no registry answered at all.
+  const pages = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failures = settled.flatMap((s) => (s.status === "rejected" ? [s.reason as Error] : []));
+  if (pages.length === 0 && failures[0]) throw failures[0];
+  for (const f of failures) options.onRegistryError?.(f);
   const byName = new Map<string, SearchResult>();
   for (const { registry, objects } of pages) {
     for (const o of objects) {

@@ -122,10 +122,20 @@ describe("search", () => {
 
   it("reports a refused registry on one line with the .npmrc fix, without the token", async () => {
     const fetch = fakeFetch({ "https://registry.npmjs.org/": { objects: [] }, "http://127.0.0.1:4873/": 401 }, []);
-    const err = await searchPlugins("x", config, { fetch }).catch((e: unknown) => e);
-    expect(String((err as Error).message)).toBe("registry http://127.0.0.1:4873/ refused the request (not logged in or no access)");
+    const warnings: Error[] = [];
+    // The other registry answered: the refusal is a warning, and the search goes on.
+    expect(await searchPlugins("x", config, { fetch, onRegistryError: (e) => warnings.push(e) })).toEqual([]);
+    const [err] = warnings;
+    expect(warnings).toHaveLength(1);
+    expect(String(err?.message)).toBe("registry http://127.0.0.1:4873/ refused the request (not logged in or no access)");
     expect((err as { hint?: string }).hint).toContain("//127.0.0.1:4873/:_authToken=${TOKEN}");
     expect(JSON.stringify(err)).not.toContain("secret");
+  });
+
+  it("fails when no registry answers", async () => {
+    const fetch = fakeFetch({ "https://registry.npmjs.org/": 500, "http://127.0.0.1:4873/": 401 }, []);
+    const err = await searchPlugins("x", config, { fetch }).catch((e: unknown) => e);
+    expect(String((err as Error).message)).toBe("registry https://registry.npmjs.org/ answered HTTP 500");
   });
 });
 

@@ -14,7 +14,9 @@ import { printTable } from "./plugins.js";
 /** `clnrm plugins search <text>`: the default registry and every scoped one, filtered on the clnrm-plugin keyword. */
 export async function pluginsSearchCommand(projectDir: string, text: string, opts: { json?: boolean }): Promise<number> {
   const config = readRegistryConfig(projectDir);
-  const results = await searchPlugins(text, config);
+  const results = await searchPlugins(text, config, {
+    onRegistryError: (err) => process.stderr.write(`${pc.yellow("warning")}: ${(err as { format?: () => string }).format?.() ?? err.message}\n`),
+  });
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return 0;
