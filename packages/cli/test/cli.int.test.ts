@@ -1,45 +1,12 @@
-import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { clnrm, leftBy } from "./helpers.js";
 
 // End-to-end: the built `clnrm` binary against the real Docker engine.
-const bin = join(import.meta.dirname, "../dist/bin.js");
 const fixture = (name: string) => join(import.meta.dirname, "fixtures", name);
 const scratch = mkdtempSync(join(import.meta.dirname, ".tmp-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  pid: number;
-}
-
-function clnrm(args: string[], options: { env?: Record<string, string>; onStdout?: (chunk: string, pid: number) => void } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: "1", ...options.env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-      options.onStdout?.(d.toString(), child.pid!);
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, pid: child.pid! }));
-  });
-}
-
-/** Containers and networks a clnrm process (by pid) left on the engine. */
-function leftBy(pid: number): string[] {
-  const filter = ["--filter", `label=clnrm.pid=${pid}`];
-  const containers = execFileSync("docker", ["ps", "-aq", ...filter], { encoding: "utf8" });
-  const networks = execFileSync("docker", ["network", "ls", "-q", ...filter], { encoding: "utf8" });
-  return `${containers}${networks}`.split("\n").filter(Boolean);
-}
 
 function file(name: string, source: string): string {
   const f = join(scratch, name);

@@ -1,55 +1,14 @@
-import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { clnrm as runClnrm, leftBy, start as startClnrm } from "./helpers.js";
+
+const start = (args: string[], env?: Record<string, string>) => startClnrm(args, env ? { env } : {});
+const clnrm = (args: string[], env?: Record<string, string>) => runClnrm(args, env ? { env } : {});
 
 // Reliability guarantees of the built `clnrm` binary against the real engine: signals tear down
 // within 2 s, SIGKILLed runs are collected (gc, or the next run), concurrent runs keep their
 // containers through a gc, and a failing service start tears down the rest of its run.
-const bin = join(import.meta.dirname, "../dist/bin.js");
 const fixture = (name: string) => join(import.meta.dirname, "reliability-fixtures", name);
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  pid: number;
-  exitedAt: number;
-}
-
-interface Started {
-  pid: number;
-  done: Promise<Run>;
-  output: () => string;
-}
-
-function start(args: string[], env: Record<string, string> = {}): Started {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: "1", ...env } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const done = new Promise<Run>((resolve) => {
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, pid: child.pid!, exitedAt: performance.now() }));
-  });
-  return { pid: child.pid!, done, output: () => stdout };
-}
-
-const clnrm = (args: string[], env?: Record<string, string>) => start(args, env).done;
-
-function docker(args: string[]): string[] {
-  return execFileSync("docker", args, { encoding: "utf8" }).split("\n").filter(Boolean);
-}
-
-/** Containers (any state) and networks a clnrm process left, by its pid label. */
-function leftBy(pid: number, extra: string[] = []): string[] {
-  const filter = ["--filter", `label=clnrm.pid=${pid}`, ...extra.flatMap((l) => ["--filter", `label=${l}`])];
-  return [...docker(["ps", "-aq", ...filter]), ...docker(["network", "ls", "-q", ...filter])];
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
