@@ -139,7 +139,9 @@ describe.concurrent("DockerBackend.run", () => {
     expect((await c.logs()).split("\n").sort()).toEqual(["", "one", "three", "two"]);
     // The tail is the last lines by time; "two" (stderr) may be stamped after "three".
     expect(["three\n", "two\n"]).toContain(await c.logs({ tail: 1 }));
-    expect((await c.logs({ tail: 2 })).split("\n").sort()).toEqual(["", "three", "two"]);
+    const two = (await c.logs({ tail: 2 })).trimEnd().split("\n");
+    expect(two).toHaveLength(2);
+    expect(two).toContain("three");
     await Promise.all([c.remove(), c.remove()]);
     await c.remove();
     expect(await c.state()).toEqual({ running: false, status: "removed" });
