@@ -17,29 +17,6 @@ import {
 import { PROXY_READY, PROXY_SCRIPT } from "./proxy.js";
 import { type ChaosConfig, hasNetworkFault, hasStress } from "./schema.js";
 
-/**
- * Container-level operations (pause, kill, restart) that the ContainerBackend interface does not
- * expose yet. The engine uses methods of these names on a RunningContainer when it has them, else an
- * injected ContainerControl (see createChaosEngine).
- */
-export interface ContainerControl {
-  pause(container: RunningContainer): Promise<void>;
-  unpause(container: RunningContainer): Promise<void>;
-  kill(container: RunningContainer, signal: string): Promise<void>;
-  restart(container: RunningContainer): Promise<void>;
-}
-
-type Verb = keyof ContainerControl;
-
-function controlOf(container: RunningContainer, injected: ContainerControl | undefined, verb: Verb): (...a: string[]) => Promise<void> {
-  const own = (container as unknown as Record<string, unknown>)[verb];
-  if (typeof own === "function") return (...a) => (own as (...x: string[]) => Promise<void>).apply(container, a);
-  if (injected) return (...a) => (injected[verb] as (c: RunningContainer, ...x: string[]) => Promise<void>)(container, ...a);
-  throw new ContainerError(`the container backend cannot ${verb} containers`, {
-    hint: "pause/kill need a backend with pause(), unpause(), kill() and restart() on its containers, or a chaos engine created with createChaosEngine({ control })",
-  });
-}
-
 interface Target {
   name: string;
   container: RunningContainer;
@@ -73,7 +50,6 @@ export class ChaosEngine {
 
   constructor(
     readonly config: ChaosConfig,
-    readonly control: ContainerControl | undefined,
     public log: PluginLogger,
     id: string,
   ) {
@@ -274,14 +250,14 @@ export class ChaosEngine {
         t.stressPid = pid;
       }
       if (c.pause) {
-        await controlOf(t.container, this.control, "pause")();
+        await t.container.pause();
         t.paused = true;
       }
       if (c.kill) {
-        await controlOf(t.container, this.control, "kill")("SIGKILL");
+        await t.container.kill("SIGKILL");
         t.killed = true;
         if (c.restart && c.duration === undefined) {
-          await controlOf(t.container, this.control, "restart")();
+          await t.container.restart();
           t.killed = false;
         }
       }
@@ -305,11 +281,11 @@ export class ChaosEngine {
         else t.stressPid = undefined;
       }
       if (t.paused) {
-        await controlOf(t.container, this.control, "unpause")();
+        await t.container.unpause();
         t.paused = false;
       }
       if (t.killed && this.config.restart) {
-        await controlOf(t.container, this.control, "restart")();
+        await t.container.restart();
         t.killed = false;
       }
     }

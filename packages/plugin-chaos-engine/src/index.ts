@@ -1,16 +1,11 @@
 import { definePlugin, HealthStatus, type Outputs, type PluginDefinition, type ServiceHandle } from "@clnrm/core";
-import { ChaosEngine, type ContainerControl } from "./engine.js";
+import { ChaosEngine } from "./engine.js";
 import { type ChaosConfig, configSchema } from "./schema.js";
 
 export * from "./commands.js";
-export { ChaosEngine, type ContainerControl, describe as describeFaults, type LatencyMode } from "./engine.js";
+export { ChaosEngine, describe as describeFaults, type LatencyMode } from "./engine.js";
 export { PROXY_READY, PROXY_SCRIPT } from "./proxy.js";
 export { type ChaosConfig, configSchema, DEFAULT_PROXY_IMAGE, DEFAULT_SIDECAR_IMAGE } from "./schema.js";
-
-export interface ChaosEngineOptions {
-  /** Pause/kill/restart for backends whose containers lack those methods. */
-  control?: ContainerControl;
-}
 
 function outputs(engine: ChaosEngine): Outputs {
   return {
@@ -21,7 +16,7 @@ function outputs(engine: ChaosEngine): Outputs {
 }
 
 /** A chaos_engine definition; the default export is `createChaosEngine()`. */
-export function createChaosEngine(options: ChaosEngineOptions = {}): PluginDefinition<typeof configSchema> {
+export function createChaosEngine(): PluginDefinition<typeof configSchema> {
   return definePlugin({
     type: "chaos_engine",
     description: "Fault injection on other services: packet loss, latency, bandwidth caps, partitions, CPU/memory/IO stress, pause/kill",
@@ -32,7 +27,7 @@ export function createChaosEngine(options: ChaosEngineOptions = {}): PluginDefin
     create(config) {
       return {
         async start(ctx) {
-          const engine = new ChaosEngine(config, options.control, ctx.log, `${ctx.runId}/${ctx.service}`);
+          const engine = new ChaosEngine(config, ctx.log, `${ctx.runId}/${ctx.service}`);
           try {
             await engine.prepare(ctx);
             await engine.schedule();

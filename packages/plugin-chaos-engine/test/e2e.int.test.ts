@@ -10,7 +10,7 @@ describe("chaos_engine end to end through the cli (real Docker)", () => {
     for (const cmd of ["validate", "run"]) {
       const r = cli(cmd, "packages/plugin-chaos-engine/test/fixtures/missing-target.clnrm.toml");
       expect(r.status, r.stdout + r.stderr).toBe(2);
-      expect(r.stdout + r.stderr).toMatch(/missing-target\.clnrm\.toml:8:12: .*no service named 'nope'/);
+      expect(r.stdout + r.stderr).toMatch(/missing-target\.clnrm\.toml:7:12: .*no service named 'nope'/);
     }
   });
 

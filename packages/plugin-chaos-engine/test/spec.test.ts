@@ -12,7 +12,7 @@ describe("chaos_engine config and commands (no Docker)", () => {
     expect(DEFAULT_PROXY_IMAGE).toMatch(/^node:\d+\.\d+\.\d+-/);
     expect(chaos.role).toBe("chaos");
     expect(chaos.serviceRefs?.(configSchema.parse({ targets: ["web"], partition_from: ["db"], block_ports: [1] }))).toEqual(["web", "db"]);
-    expect(chaos.serviceRefs?.(configSchema.parse({ partition_from: ["db"] }))).toEqual([]);
+    expect(chaos.serviceRefs?.(configSchema.parse({ partition_from: ["db"] }))).toEqual(["db"]);
     expect(configSchema.parse({ block_ports: [1], duration: "2s", start_after: "500ms" })).toMatchObject({ duration: 2000, start_after: 500, repeat: 1 });
   });
 
