@@ -22,7 +22,10 @@ function project(files: Record<string, string> = {}): string {
 }
 
 function clnrm(cwd: string, ...args: string[]) {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", npm_config_userconfig: join(cwd, ".no-user-npmrc") };
+  // As a user's shell would: without the npm_config_* that pnpm/npm put in a script's environment
+  // (npm_config_registry there would override the project's .npmrc, as it does for npm).
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(config|package|lifecycle)_/i.test(k)));
+  const env: NodeJS.ProcessEnv = { ...inherited, NO_COLOR: "1", npm_config_userconfig: join(cwd, ".no-user-npmrc") };
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
