@@ -27,6 +27,16 @@ export function interleave(jobs, rounds) {
   return samples;
 }
 
+/** `interleave` for jobs that return a promise of ms. */
+export async function interleaveAsync(jobs, rounds) {
+  for (const job of Object.values(jobs)) await job();
+  const samples = Object.fromEntries(Object.keys(jobs).map((k) => [k, []]));
+  for (let i = 0; i < rounds; i++) {
+    for (const [name, job] of Object.entries(jobs)) samples[name].push(await job());
+  }
+  return samples;
+}
+
 export function stats(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;

@@ -70,8 +70,8 @@ describe("SIGKILL: the run's containers stay until collected", () => {
     process.kill(run.pid, "SIGKILL");
     const r = await run.done;
     expect(r.signal).toBe("SIGKILL");
-    // Nothing tore down: the container and the network remain, labelled with the dead pid.
-    expect(leftBy(r.pid).length).toBe(2);
+    // Nothing tore down: both containers and the run network remain, labelled with the dead pid.
+    expect(leftBy(r.pid).length).toBe(3);
     return r.pid;
   }
 
@@ -98,7 +98,7 @@ describe("concurrent runs and gc", () => {
     const b = start(["run", "--verbose", fixture("concurrent.clnrm.toml")]);
     await until("both runs in their step", () => a.output().includes("step sleeps") && b.output().includes("step sleeps"));
     const before = [...leftBy(a.pid), ...leftBy(b.pid)].sort();
-    expect(before.length).toBe(4);
+    expect(before.length).toBe(6); // two containers and a network per run
     const gc = await clnrm(["gc"]);
     expect(gc.code, gc.stderr).toBe(0);
     expect([...leftBy(a.pid), ...leftBy(b.pid)].sort()).toEqual(before);

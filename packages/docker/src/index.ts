@@ -290,6 +290,9 @@ export class DockerBackend implements ContainerBackend {
       if (network && !spec.networkOf) {
         const aliases = [...new Set([service, ...(spec.aliases ?? [])])];
         create.NetworkingConfig = { EndpointsConfig: { [network.name]: { Aliases: aliases } } };
+      } else if (!spec.networkOf && /^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/.test(service)) {
+        // Without a run network, the service still resolves its own name (Docker puts the hostname in /etc/hosts).
+        create.Hostname = service;
       }
     });
 

@@ -93,10 +93,15 @@ export class ServiceSet {
     return this.#lifecycles.get(name);
   }
 
-  /** Starts every service, wave by wave; services in a wave start in parallel. Throws the first failure. */
+  /**
+   * Starts every service, wave by wave; services in a wave start in parallel. Throws the first failure.
+   * The run's network, where services reach each other by name, exists when there are several
+   * services: a lone service has no one to reach (it still resolves its own name), and creating and
+   * removing a network is a third of a one-service run's engine time.
+   */
   async start(signal: AbortSignal): Promise<void> {
     if (this.#plan.services.size === 0) return;
-    this.#network = await this.#backend.createNetwork(this.runId);
+    if (this.#plan.services.size > 1) this.#network = await this.#backend.createNetwork(this.runId);
     for (const wave of this.#plan.waves) {
       if (signal.aborted) throw interrupted(signal);
       const results = await Promise.allSettled(wave.map((name) => this.#startOne(this.#plan.services.get(name)!, signal)));
@@ -166,12 +171,24 @@ export class ServiceSet {
 
   /** Stops every service in reverse start order (each wave in parallel), then removes the network. */
   async stop(): Promise<void> {
+    let clean = true;
     for (const wave of [...this.#plan.waves].reverse()) {
-      await Promise.all(wave.map((name) => this.#lifecycles.get(name)?.stop().catch(() => {})));
+      await Promise.all(
+        wave.map((name) =>
+          this.#lifecycles.get(name)?.stop().catch(() => {
+            clean = false;
+          }),
+        ),
+      );
     }
-    await this.#network?.remove().catch(() => {});
-    // Anything a plugin started without reporting it is swept by label.
-    await this.#backend.sweep({ runId: this.runId }).catch(() => {});
+    await this.#network?.remove().catch(() => {
+      clean = false;
+    });
+    // After a failed start or stop, anything left with this run's label is swept. (A clean stop
+    // released every container through the lifecycles, so the extra engine round trips are skipped.)
+    if (!clean || [...this.#lifecycles.values()].some((l) => l.state !== "stopped")) {
+      await this.#backend.sweep({ runId: this.runId }).catch(() => {});
+    }
   }
 
   container(service: string) {
