@@ -46,6 +46,7 @@ export type LifecycleStartContext = Omit<StartContext, "startupTimeoutMs" | "sig
 };
 
 const noopLog: PluginLogger = { progress() {}, warn() {}, debug() {} };
+const noop = () => {};
 
 /**
  * Runs one service through its lifecycle: validated state transitions, start retries with
@@ -59,6 +60,7 @@ export class ServiceLifecycle {
   readonly #retry: RetryPolicy;
   readonly #timeouts: LifecycleTimeouts;
   #handle: ServiceHandle | undefined;
+  readonly #abandoned: Promise<void>[] = [];
   #scope: ResourceScope | undefined;
   #stopping: Promise<void> | undefined;
   #log: PluginLogger = noopLog;
@@ -124,27 +126,31 @@ export class ServiceLifecycle {
     const startMs = this.#timeouts.startMs;
     try {
       // The start timeout covers the whole attempt: the plugin's start and the health wait.
+      const work = (async () => {
+        const handle = await this.#opts.plugin.start({
+          ...ctx,
+          service: this.service,
+          backend: scope.backend,
+          signal: controller.signal,
+          startupTimeoutMs: startMs,
+        });
+        scope.adopt(handle.containers);
+        try {
+          // Abandoned (timed out or cancelled) while the plugin was starting: don't go on to health.
+          if (controller.signal.aborted) throw controller.signal.reason;
+          await this.#span("health", {}, () => this.#awaitHealthy(handle, controller.signal));
+          return handle;
+        } catch (err) {
+          // The plugin may hold more than containers (temp dirs, sidecar state): let it release them.
+          await this.#opts.plugin.stop(handle, { service: this.service, runId: ctx.runId, log: ctx.log }).catch(() => {});
+          throw err;
+        }
+      })();
+      // A timed-out or cancelled attempt may still be creating a container; stop() waits for it to
+      // settle (the scope removes what it creates), so that the process doesn't exit before that.
+      this.#abandoned.push(work.then(noop, noop));
       return await withTimeout(
-        (async () => {
-          const handle = await this.#opts.plugin.start({
-            ...ctx,
-            service: this.service,
-            backend: scope.backend,
-            signal: controller.signal,
-            startupTimeoutMs: startMs,
-          });
-          scope.adopt(handle.containers);
-          try {
-            // Abandoned (timed out or cancelled) while the plugin was starting: don't go on to health.
-            if (controller.signal.aborted) throw controller.signal.reason;
-            await this.#span("health", {}, () => this.#awaitHealthy(handle, controller.signal));
-            return handle;
-          } catch (err) {
-            // The plugin may hold more than containers (temp dirs, sidecar state): let it release them.
-            await this.#opts.plugin.stop(handle, { service: this.service, runId: ctx.runId, log: ctx.log }).catch(() => {});
-            throw err;
-          }
-        })(),
+        work,
         startMs,
         () =>
           new TimeoutError(`service '${this.service}' (${this.#opts.pluginType}) did not start within ${fmtMs(startMs)}`, startMs, {
@@ -204,14 +210,28 @@ export class ServiceLifecycle {
    */
   async stop(): Promise<void> {
     if (this.#stopping) return this.#stopping;
-    const state = this.#machine.state;
-    if (state === "initialized") this.#to("stopped");
-    // Stopped already; failed (a failed start released what it allocated); or starting (the start
-    // owns its resources, and releases them if it fails): nothing to stop.
-    if (state !== "running") return;
+    if (this.#machine.state !== "running") {
+      // Failed or starting: an abandoned attempt may still be creating a container, which its scope
+      // removes; wait for that, so that the run doesn't end before it.
+      await this.#settleAbandoned();
+      if (this.#stopping) return this.#stopping;
+      if (this.#machine.state === "initialized") this.#to("stopped");
+      // Stopped already; failed (a failed start released what it allocated); or starting (the start
+      // owns its resources, and releases them if it fails): nothing to stop.
+      if ((this.#machine.state as LifecycleState) !== "running") return;
+    }
     this.#to("stopping");
     this.#stopping = this.#stop(this.#handle, this.#scope);
     return this.#stopping;
+  }
+
+  /** Waits (up to the stop timeout) for start attempts that were abandoned but are still running. */
+  async #settleAbandoned(): Promise<void> {
+    if (this.#abandoned.length === 0) return;
+    const all = Promise.all(this.#abandoned);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, this.#timeouts.stopMs)))]);
+    clearTimeout(timer);
   }
 
   async #stop(handle: ServiceHandle | undefined, scope: ResourceScope | undefined): Promise<void> {

@@ -168,6 +168,25 @@ describe("ServiceLifecycle: retries", () => {
     expect(backend.live()).toEqual([]);
   });
 
+  it("stop() after a cancelled start waits until the abandoned attempt's late container is removed", async () => {
+    const controller = new AbortController();
+    const { backend, lifecycle } = setup({
+      start: async (ctx) => {
+        await delay(150); // still creating when the run is cancelled
+        await runOne(ctx);
+        throw new ContainerError("too late");
+      },
+    });
+    const p = lifecycle.start(startContext(backend, { signal: controller.signal }));
+    await delay(20);
+    controller.abort(new Error("ctrl-c"));
+    await expect(p).rejects.toThrow("ctrl-c");
+    expect(backend.containers).toHaveLength(0); // not created yet
+    await lifecycle.stop();
+    expect(backend.containers).toHaveLength(1); // stop waited for it ...
+    expect(backend.live()).toEqual([]); // ... and it was removed
+  });
+
   it("rejects at once on cancellation even when the plugin ignores its signal", async () => {
     const controller = new AbortController();
     const { backend, lifecycle } = setup({
