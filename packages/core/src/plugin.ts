@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { HealthStatus } from "./health.js";
-import type { ContainerBackend, NetworkHandle, RunningContainer } from "./spec.js";
+import type { ContainerBackend, NetworkHandle, RunContainerOptions, RunningContainer } from "./spec.js";
 
 /** The brand every plugin definition carries, so a loader can tell one from any other default export. */
 export const PLUGIN_BRAND = "@clnrm/plugin" as const;
@@ -123,4 +123,19 @@ export function isPluginDefinition(value: unknown): value is PluginDefinition {
     typeof v.configSchema === "object" &&
     v.configSchema !== null
   );
+}
+
+/**
+ * The options for `ctx.backend.run(spec, runOptions(ctx))`: this service's run id, name, network,
+ * startup timeout and cancellation signal.
+ */
+export function runOptions(ctx: StartContext, overrides: Partial<RunContainerOptions> = {}): RunContainerOptions {
+  return {
+    runId: ctx.runId,
+    service: ctx.service,
+    startupTimeoutMs: ctx.startupTimeoutMs,
+    signal: ctx.signal,
+    ...(ctx.network ? { network: ctx.network } : {}),
+    ...overrides,
+  };
 }

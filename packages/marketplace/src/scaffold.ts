@@ -108,7 +108,7 @@ export function scaffoldFiles(options: Omit<ScaffoldOptions, "parentDir">): { fi
     compilerOptions: { rootDir: "src", outDir: "dist", noEmit: false },
     include: ["src"],
   };
-  const index = `import { type ContainerSpec, definePlugin, envSchema, HealthStatus, z } from "@clnrm/core";
+  const index = `import { type ContainerSpec, definePlugin, envSchema, HealthStatus, runOptions, z } from "@clnrm/core";
 
 /** The service table, without \`type\`: unknown keys are rejected. */
 export const configSchema = z.strictObject({
@@ -145,13 +145,7 @@ export default definePlugin({
     return {
       async start(ctx) {
         // Every container goes through ctx.backend, so a failed start releases it.
-        const container = await ctx.backend.run(spec, {
-          runId: ctx.runId,
-          service: ctx.service,
-          startupTimeoutMs: ctx.startupTimeoutMs,
-          signal: ctx.signal,
-          ...(ctx.network ? { network: ctx.network } : {}),
-        });
+        const container = await ctx.backend.run(spec, runOptions(ctx));
         return {
           service: ctx.service,
           primary: container,

@@ -39,7 +39,7 @@ describe("scaffold", () => {
     });
     expect(pkg.scripts).toMatchObject({ build: expect.any(String), test: "vitest run" });
     const src = readFileSync(join(r.dir, "src/index.ts"), "utf8");
-    expect(src).toContain('import { type ContainerSpec, definePlugin, envSchema, HealthStatus, z } from "@clnrm/core"');
+    expect(src).toContain('import { type ContainerSpec, definePlugin, envSchema, HealthStatus, runOptions, z } from "@clnrm/core"');
     expect(src).toContain('type: "@acme/hello"');
     expect(src).toContain('secretFields: ["token"]');
     expect(readFileSync(join(r.dir, "test/plugin.test.ts"), "utf8")).toContain('import { pluginConformance } from "@clnrm/core/testing"');

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type ContainerSpec, ContainerError, type PluginLogger, type RunningContainer, type StartContext, ValidationError } from "@clnrm/core";
+import { type ContainerSpec, ContainerError, type PluginLogger, type RunningContainer, runOptions, type StartContext, ValidationError } from "@clnrm/core";
 import {
   applyNetworkScript,
   LISTEN_PORTS_SCRIPT,
@@ -96,12 +96,8 @@ export class ChaosEngine {
     });
 
     const run = async (spec: ContainerSpec) => {
-      const container = await ctx.backend.run(spec, {
-        runId: ctx.runId,
-        service: ctx.service,
-        startupTimeoutMs: Math.min(ctx.startupTimeoutMs, 120_000),
-        signal: ctx.signal,
-      });
+      const { network: _none, ...options } = runOptions(ctx, { startupTimeoutMs: Math.min(ctx.startupTimeoutMs, 120_000) });
+      const container = await ctx.backend.run(spec, options);
       this.containers.push(container);
       return container;
     };

@@ -11,6 +11,7 @@ import {
   type Outputs,
   portSchema,
   type RunningContainer,
+  runOptions,
   type ServiceHandle,
   volumeSchema,
   volumesToMounts,
@@ -94,13 +95,7 @@ export default definePlugin({
     const spec = toContainerSpec(config, baseDir);
     return {
       async start(ctx) {
-        const container = await ctx.backend.run(spec, {
-          runId: ctx.runId,
-          service: ctx.service,
-          startupTimeoutMs: ctx.startupTimeoutMs,
-          signal: ctx.signal,
-          ...(ctx.network ? { network: ctx.network } : {}),
-        });
+        const container = await ctx.backend.run(spec, runOptions(ctx));
         return {
           service: ctx.service,
           primary: container,

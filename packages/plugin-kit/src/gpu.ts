@@ -1,4 +1,4 @@
-import { ContainerError, type ContainerSpec, type EngineCapabilities, type RunningContainer, type StartContext } from "@clnrm/core";
+import { ContainerError, type ContainerSpec, type EngineCapabilities, type RunningContainer, runOptions, type StartContext } from "@clnrm/core";
 
 /** "off": no GPU; "required": fail clearly without an NVIDIA runtime; "auto": GPU if available. */
 export type GpuMode = "off" | "required" | "auto";
@@ -39,13 +39,7 @@ function noGpuRuntime(ctx: StartContext, fixKey: string, cause?: unknown): Conta
  * ("auto"). `fixKey` names the config that turns the GPU off ("gpus = 0").
  */
 export async function runWithGpu(ctx: StartContext, spec: ContainerSpec, mode: GpuMode, fixKey: string): Promise<RunningContainer> {
-  const options = {
-    runId: ctx.runId,
-    service: ctx.service,
-    startupTimeoutMs: ctx.startupTimeoutMs,
-    signal: ctx.signal,
-    ...(ctx.network ? { network: ctx.network } : {}),
-  };
+  const options = runOptions(ctx);
   const { gpus: _omit, ...cpu } = spec;
   const onCpu = () => {
     ctx.log.progress("no NVIDIA runtime on the Docker engine: running on CPU");

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { type ContainerSpec, definePlugin, envSchema, HealthStatus, type MountSpec, type Outputs, type PortSpec, type RunningContainer, ValidationError, z } from "@clnrm/core";
+import { type ContainerSpec, definePlugin, envSchema, HealthStatus, type MountSpec, type Outputs, type PortSpec, type RunningContainer, runOptions, ValidationError, z } from "@clnrm/core";
 
 import { type CollectedSpan, readCollectedSpans } from "./spans.js";
 
@@ -172,13 +172,7 @@ export default definePlugin({
     return {
       async start(ctx) {
         const paths = prepare(ctx.service);
-        const container = await ctx.backend.run(toContainerSpec(config, paths), {
-          runId: ctx.runId,
-          service: ctx.service,
-          startupTimeoutMs: ctx.startupTimeoutMs,
-          signal: ctx.signal,
-          ...(ctx.network ? { network: ctx.network } : {}),
-        });
+        const container = await ctx.backend.run(toContainerSpec(config, paths), runOptions(ctx));
         const data: OtelCollectorData = { spansFile: paths.spansFile, workDir: paths.workDir, readSpans: () => readCollectedSpans(paths.spansFile) };
         return { service: ctx.service, primary: container, containers: [container], outputs: collectorOutputs(container, ctx.service, paths.spansFile), data };
       },

@@ -8,6 +8,7 @@ import {
   HealthStatus,
   type Outputs,
   type RunningContainer,
+  runOptions,
   type ServiceHandle,
   ValidationError,
   z,
@@ -211,13 +212,7 @@ export default definePlugin({
         }
         if (config.init?.trim()) scripts.push({ name: "init", sql: config.init });
 
-        const container = await ctx.backend.run(spec, {
-          runId: ctx.runId,
-          service: ctx.service,
-          startupTimeoutMs: ctx.startupTimeoutMs,
-          signal: ctx.signal,
-          ...(ctx.network ? { network: ctx.network } : {}),
-        });
+        const container = await ctx.backend.run(spec, runOptions(ctx));
         const outputs = surrealOutputs(container, config, ctx.service);
         const url = String(outputs.url);
         const base = { url, user: config.user, pass: config.pass, signal: ctx.signal, timeoutMs: Math.min(30_000, ctx.startupTimeoutMs) };

@@ -4,7 +4,7 @@
  * so far (the otel_collector plugin's `readCollectedSpans`), and `checkSpanExpectations` polls it
  * until every expectation holds or its `within` window ends.
  */
-import { durationSchema, z } from "@clnrm/core";
+import { durationSchema, sleep, z } from "@clnrm/core";
 
 export type SpanAttributeValue = string | number | boolean | null | SpanAttributeValue[] | { [key: string]: SpanAttributeValue };
 
@@ -255,16 +255,6 @@ export function evaluateSpanExpectation(e: SpanExpectation, spans: readonly Coll
   return { expectation: e, passed: false, matched, failure: msg };
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 
 /**
  * Checks span expectations, reading the spans again every poll interval until each expectation
