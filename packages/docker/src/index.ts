@@ -20,7 +20,7 @@ import {
 import Dockerode from "dockerode";
 import { type ContainerRuntimeClient, GenericContainer, ImageName, type StartedTestContainer, getContainerRuntimeClient } from "testcontainers";
 import { containerGone, demux, execIn, firstLine, isGone, tcpOpen } from "./util.js";
-import { Tracked, describeProbe, probeHint, waitFor } from "./wait.js";
+import { Tracked, describeProbe, exitedWith, probeHint, waitFor } from "./wait.js";
 
 export { demux, execIn, tcpOpen } from "./util.js";
 
@@ -312,7 +312,8 @@ export class DockerBackend implements ContainerBackend {
         throw new ContainerError(`service '${service}': start was cancelled`, { service, cause: err });
       }
       // A container that exited at once makes testcontainers time out waiting for its ports: say it exited.
-      const exited = await exitedWith(docker.getContainer(name));
+      // The wait strategy looked first when it saw the exit (testcontainers removes such a container).
+      const exited = wait.exited ?? (await exitedWith(docker.getContainer(name)));
       // testcontainers removes a container that failed its wait, but not one that failed to start.
       await docker
         .getContainer(name)
@@ -453,19 +454,6 @@ async function removeWhenCreated(c: Dockerode.Container, starting: Promise<unkno
       }
     }
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The exit code and last log line of a container that has exited, or undefined (running, or gone). */
-async function exitedWith(c: Dockerode.Container): Promise<{ code: number; last: string } | undefined> {
-  try {
-    const s = (await c.inspect()).State;
-    if (s.Running || s.Status !== "exited") return undefined;
-    const logs = demux(await c.logs({ follow: false, stdout: true, stderr: true, tail: 5 }));
-    const last = logs.split("\n").map((l) => l.trim()).filter(Boolean).pop() ?? "";
-    return { code: s.ExitCode, last: last.slice(0, 200) };
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,7 +1,7 @@
 import type { HealthProbe } from "@clnrm/core";
 import type Dockerode from "dockerode";
 import { type BoundPorts, Wait, type WaitStrategy } from "testcontainers";
-import { execIn, tcpOpen } from "./util.js";
+import { demux, execIn, tcpOpen } from "./util.js";
 
 /** testcontainers does not export AbstractWaitStrategy; this is the same small base. */
 abstract class BaseWait implements WaitStrategy {
@@ -26,9 +26,13 @@ export class NoWait extends BaseWait {
   async waitUntilReady(): Promise<void> {}
 }
 
-/** Delegates to a strategy and remembers whether waiting (rather than create/start) failed. */
+/**
+ * Delegates to a strategy and remembers whether waiting (rather than create/start) failed, and if the
+ * container had exited then, its exit code and last log line (read before testcontainers removes it).
+ */
 export class Tracked extends BaseWait {
   failed = false;
+  exited: { code: number; last: string } | undefined;
   constructor(readonly inner: WaitStrategy) {
     super();
   }
@@ -41,6 +45,7 @@ export class Tracked extends BaseWait {
       await this.inner.waitUntilReady(container, boundPorts, startTime);
     } catch (err) {
       this.failed = true;
+      this.exited = await exitedWith(container);
       throw err;
     }
   }
@@ -113,5 +118,18 @@ export function probeHint(probe: HealthProbe): string {
       return "check that the command succeeds in the container, or raise health_check.timeout";
     case "log":
       return "check the container's logs for the pattern, or raise health_check.timeout";
+  }
+}
+
+/** The exit code and last log line of a container that has exited, or undefined (running, or gone). */
+export async function exitedWith(c: Dockerode.Container): Promise<{ code: number; last: string } | undefined> {
+  try {
+    const s = (await c.inspect()).State;
+    if (s.Running || s.Status !== "exited") return undefined;
+    const logs = demux(await c.logs({ follow: false, stdout: true, stderr: true, tail: 5 }));
+    const last = logs.split("\n").map((l) => l.trim()).filter(Boolean).pop() ?? "";
+    return { code: s.ExitCode, last: last.slice(0, 200) };
+  } catch {
+    return undefined;
   }
 }
