@@ -111,11 +111,25 @@ describe("generic_container on Docker", () => {
     expect(containersOfRun().length).toBe(before);
   });
 
-  it("reports a container whose command exits at once as unhealthy with its exit code", async () => {
-    const err = await start("quitter", { image: "alpine:latest", command: ["sh", "-c", "echo bye; exit 3"], keep_alive: false }, 5_000).catch((e) => e);
-    expect(err.code).toBe("health");
+  it("reports a container that exits during its health wait with its exit code and last log line", async () => {
+    const err = await start("quitter", { image: "alpine:latest", command: ["sh", "-c", "echo bye; exit 3"], health_check: { type: "tcp", port: 8080 } }, 20_000).catch((e) => e);
+    expect(err.code).toBe("container");
     expect(err.message).toMatch(/exited with code 3/);
     expect(err.message).toMatch(/bye/);
+  });
+
+  it("a running service whose command exits later is reported failed by its health check, with exit code and logs", async () => {
+    // The command waits for a file, so the exit happens after start, whatever the machine's load.
+    const h = await start("late-quitter", { image: "alpine:latest", keep_alive: false, command: ["sh", "-c", "echo bye; until [ -f /tmp/go ]; do sleep 0.1; done; exit 3"] });
+    const lc = lifecycles.at(-1)!;
+    expect((await lc.healthCheck()).status).toBe("healthy");
+    await h.primary!.exec(["touch", "/tmp/go"]);
+    for (let i = 0; i < 100 && (await h.primary!.state()).running; i++) await new Promise((r) => setTimeout(r, 100));
+    const health = await lc.healthCheck();
+    expect(health.status).toBe("unhealthy");
+    expect(health.reason).toMatch(/exited with code 3/);
+    expect(health.reason).toMatch(/bye/);
+    expect(health.final).toBe(true);
   });
 
   it("reports a missing image in one line", async () => {
