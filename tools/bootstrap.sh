@@ -22,7 +22,17 @@ cd "$ROOT" || exit 1
 
 case $cmd in
   quickstart) pnpm clnrm run examples/quickstart.clnrm.toml "$@" ;;
-  test) pnpm test "$@" ;;
+  test)
+    # Every failed test in one list at the end of the log (tools/vitest-failures.ts writes it).
+    export CLNRM_FAILURES_FILE=${CLNRM_FAILURES_FILE:-$(mktemp -t clnrm-failures.XXXXXX)}
+    pnpm test "$@"
+    rc=$?
+    if [ -s "$CLNRM_FAILURES_FILE" ]; then
+      echo "---- failed tests ----"
+      cat "$CLNRM_FAILURES_FILE"
+    fi
+    exit $rc
+    ;;
   bench) pnpm bench "$@" ;;
 esac
 exit $?
