@@ -1,3 +1,5 @@
+// First: defers testcontainers' optional dependencies (see lazy-deps.ts) before it is loaded.
+import "./lazy-deps.js";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import {
@@ -23,6 +25,8 @@ import { containerGone, demux, execIn, firstLine, isGone, tcpOpen } from "./util
 import { Tracked, describeProbe, exitedWith, probeHint, waitFor } from "./wait.js";
 
 export { demux, execIn, tcpOpen } from "./util.js";
+/** Optional testcontainers dependencies not loaded yet (see lazy-deps.ts). */
+export { deferredModules } from "./lazy-deps.js";
 
 const DEFAULT_SOCKET = "unix:///var/run/docker.sock";
 const PING_TIMEOUT_MS = 3_000;
