@@ -9,7 +9,7 @@ import {
   didYouMean,
   isPluginDefinition,
 } from "@clnrm/core";
-import semver from "semver";
+import { aboveRange, inRange, isRange } from "./semver.js";
 import { builtinTypes } from "./builtins.js";
 import { ancestors, listInstalledPlugins } from "./list.js";
 import {
@@ -226,10 +226,10 @@ export class PluginLoader {
 
   #checkCorePeer(located: Located): void {
     const range = located.pkg?.peerDependencies?.["@clnrm/core"];
-    if (typeof range !== "string" || semver.validRange(range, { includePrerelease: true }) === null) return;
+    if (typeof range !== "string" || !isRange(range)) return;
     const core = this.coreVersion;
-    if (semver.satisfies(core, range, { includePrerelease: true })) return;
-    const coreIsNewer = semver.gtr(core, range, { includePrerelease: true });
+    if (inRange(core, range)) return;
+    const coreIsNewer = aboveRange(core, range);
     const fix = coreIsNewer
       ? `install a version of ${located.name} built for @clnrm/core ${core} (or an older @clnrm/cli)`
       : `upgrade @clnrm/cli to one with @clnrm/core ${range}, or install a version of ${located.name} that supports @clnrm/core ${core}`;

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
 import { createRequire } from "node:module";
 import { ValidationError } from "@clnrm/core";
-import semver from "semver";
+import { inRange, isRange } from "./semver.js";
 import { BUILTIN_PLUGINS } from "./builtins.js";
 import { type ClnrmManifest, type PackageJson, clnrmManifest } from "./manifest.js";
 import { type RegistryConfig, authHeader, registryFor, withSlash } from "./npmrc.js";
@@ -116,7 +115,7 @@ async function fetchWithCa(url: string, init: RequestInit, cafile: string | unde
   } catch {
     return fetch(url, init);
   }
-  const { Agent, fetch: undiciFetch } = await import("undici");
+  const [{ Agent, fetch: undiciFetch }, { rootCertificates }] = await Promise.all([import("undici"), import("node:tls")]);
   const dispatcher = new Agent({ connect: { ca: [...rootCertificates, ca] } });
   return (await undiciFetch(url, { ...(init as object), dispatcher })) as unknown as Response;
 }
@@ -218,6 +217,6 @@ export function runningCoreVersion(): string {
 
 /** Whether `coreVersion` satisfies a plugin's `@clnrm/core` peer range; undefined when the range can't be checked. */
 export function coreSatisfies(range: string | undefined, coreVersion: string = runningCoreVersion()): boolean | undefined {
-  if (range === undefined || semver.validRange(range, { includePrerelease: true }) === null) return undefined;
-  return semver.satisfies(coreVersion, range, { includePrerelease: true });
+  if (range === undefined || !isRange(range)) return undefined;
+  return inRange(coreVersion, range);
 }
