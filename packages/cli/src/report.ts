@@ -1,6 +1,7 @@
 import { redact, redactDeep } from "@clnrm/core";
 import type { RunEvent, TestResult } from "@clnrm/runner";
-import junitModule, { type Builder } from "junit-report-builder";
+import { createRequire } from "node:module";
+import type { Builder } from "junit-report-builder";
 import pc from "picocolors";
 
 export interface Reporter {
@@ -107,8 +108,8 @@ export class JunitReporter implements Reporter {
 }
 
 export function writeJunit(results: readonly TestResult[], output: string): void {
-  // The package is CommonJS: at run time the default import is the builder itself.
-  const builder = (junitModule as unknown as Builder).newBuilder();
+  // Loaded here, not at start-up: only a run with --reporter junit needs it (CommonJS: the module is the builder).
+  const builder = (createRequire(import.meta.url)("junit-report-builder") as Builder).newBuilder();
   for (const r of redactDeep(results)) {
     const suite = builder.testSuite().name(r.name).property("file", r.file).property("run", r.runId).time(r.durationMs / 1000);
     if (r.error) {

@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { createWriteStream } from "node:fs";
 import { CleanroomError, ValidationError } from "@clnrm/core";
 import { dockerBackend } from "@clnrm/docker";
-import { planTest, type RunEvent, type TestPlan, type TestResult, runTest } from "@clnrm/runner";
+import type { RunEvent, TestPlan, TestResult } from "@clnrm/runner";
 import { collectTestFiles } from "../files.js";
 import { EXIT } from "../main.js";
 import { HumanReporter, JsonReporter, JunitReporter, type Reporter } from "../report.js";
@@ -45,13 +45,19 @@ export async function runCommand(paths: string[], opts: RunCommandOptions): Prom
   if (opts.reporter === "junit" && !opts.output) {
     throw new ValidationError("--reporter junit needs --output <file.xml>", { hint: "e.g. clnrm run --reporter junit --output results.xml" });
   }
+  // The engine answers (and testcontainers reads `docker info`) while the files are planned. Its
+  // answer is awaited after planning, so bad input is reported first, with or without an engine.
+  const backend = dockerBackend();
+  const pinging = backend.ping();
+  pinging.catch(() => {});
+  // Loaded after the ping is sent, so the engine answers while the runner (and marketplace) load.
+  const { planTest, runTest } = await import("@clnrm/runner");
   const all = await Promise.all(files.map((f) => planTest(f)));
   const plans = selectPlans(all, opts);
   if (plans.length === 0) {
     throw new ValidationError(`no test matches${opts.tag?.length ? ` --tag ${opts.tag.join(",")}` : ""}${opts.filter ? ` --filter ${opts.filter}` : ""} (${all.length} test file(s) found)`);
   }
-  const backend = dockerBackend();
-  await backend.ping();
+  await pinging;
   // Leftovers of runs that died (SIGKILL, crash) are removed while this run starts.
   const sweeping = backend.sweep().catch(() => undefined);
 
