@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { clnrm as runClnrm, leftBy, start as startClnrm } from "./helpers.js";
@@ -144,9 +146,23 @@ describe("bad environment", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it("a missing image: one line naming it, exit 1 (the test errors; other files of the run still run)", async () => {
-    const r = await clnrm(["run", fixture("missing-image.clnrm.toml")]);
-    expect(r.code).toBe(1);
+  it("bad input is reported before the engine: a typo in a file gives its position, even with no engine", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clnrm-bad-"));
+    const file = join(dir, "typo.clnrm.toml");
+    writeFileSync(file, '[services.app]\ntype = "generic_container"\nimgae = "alpine:latest"\n');
+    const r = await clnrm(["run", file], { DOCKER_HOST: "unix:///nonexistent.sock" });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/typo\.clnrm\.toml:3:1: .*imgae.*did you mean 'image'/);
+    expect(r.stderr).not.toMatch(/Docker engine/);
+  });
+
+  it("a missing image: one line naming it, exit 2, not retried (the test errors; other files of the run still run)", async () => {
+    const r = await clnrm(["run", "--jobs", "1", fixture("missing-image.clnrm.toml"), fixture("quick.clnrm.toml")]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).not.toMatch(/retrying start/);
+    expect(r.stdout).toMatch(/1 passed, 1 failed/);
     const failures = r.stdout.split("\n").filter((l) => l.includes("✗ service app failed"));
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatch(/image 'clnrm-test\/does-not-exist:0\.0\.1' not found locally and could not be pulled.*\(build it, or check the name\)$/);

@@ -25,6 +25,11 @@ export interface CleanroomErrorOptions {
   /** The service the error concerns, if any. */
   service?: string;
   cause?: unknown;
+  /**
+   * The machine lacks something the test needs (an image, a reachable engine, a GPU runtime): the
+   * CLI exits 2 for it as for bad input, and a service start is not retried.
+   */
+  environment?: boolean;
 }
 
 export class CleanroomError extends Error {
@@ -34,6 +39,8 @@ export class CleanroomError extends Error {
   readonly service: string | undefined;
   /** True when the error is about the user's input or environment, not a bug in clnrm. */
   readonly userFacing: boolean;
+  /** True when the machine lacks something (see CleanroomErrorOptions.environment). */
+  readonly environment: boolean;
 
   constructor(code: ErrorCode, message: string, options: CleanroomErrorOptions = {}, userFacing = true) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -43,6 +50,7 @@ export class CleanroomError extends Error {
     this.location = options.location;
     this.service = options.service;
     this.userFacing = userFacing;
+    this.environment = options.environment === true;
   }
 
   /** One line: `file:line:col: message (hint)`. */

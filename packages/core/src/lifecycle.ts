@@ -113,6 +113,8 @@ export class ServiceLifecycle {
       } catch (err) {
         lastError = this.#wrap(err);
         await scope.release();
+        // A missing image or GPU runtime won't appear between attempts.
+        if (lastError.environment) break;
       }
     }
     this.#to("failed");

@@ -117,6 +117,23 @@ describe("ServiceLifecycle: retries", () => {
     expect(backend.live()).toEqual([]);
   });
 
+  it("does not retry an environment error (a missing image won't appear between attempts)", async () => {
+    const { backend, plugin, lifecycle } = setup(
+      {
+        start: async (ctx) => {
+          await runOne(ctx);
+          throw new ContainerError("image 'x' not found locally and could not be pulled", { environment: true });
+        },
+      },
+      { retry: { attempts: 3, initialDelayMs: 1, factor: 1, maxDelayMs: 1 } },
+    );
+    const err = await rejection(lifecycle.start(startContext(backend)));
+    expect((err as ContainerError).environment).toBe(true);
+    expect(plugin.starts).toHaveLength(1);
+    expect(lifecycle.state).toBe("failed");
+    expect(backend.live()).toEqual([]);
+  });
+
   it("fails with the last error and leaves nothing behind when every attempt fails", async () => {
     const { backend, plugin, lifecycle, states } = setup(
       {

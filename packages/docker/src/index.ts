@@ -112,6 +112,7 @@ export class DockerBackend implements ContainerBackend {
     } catch (err) {
       throw new ContainerError(`cannot reach the Docker engine at ${this.address}`, {
         hint: "start it (sudo systemctl start docker, or dockerd &) or set DOCKER_HOST",
+        environment: true,
         cause: err,
       });
     } finally {
@@ -183,6 +184,7 @@ export class DockerBackend implements ContainerBackend {
         } catch (err) {
           throw new ContainerError(`image '${image}' not found locally and could not be pulled: ${firstLine(err)}`, {
             hint: "build it, or check the name",
+            environment: true,
             cause: err,
           });
         }

@@ -27,6 +27,7 @@ function noGpuRuntime(ctx: StartContext, fixKey: string, cause?: unknown): Conta
   return new ContainerError(`GPU requested but the Docker engine has no NVIDIA runtime; install nvidia-container-toolkit or set ${fixKey}`, {
     service: ctx.service,
     hint: "`docker info` must list the nvidia runtime; see https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/",
+    environment: true,
     ...(cause === undefined ? {} : { cause }),
   });
 }

@@ -51,7 +51,8 @@ export interface TestResult {
   readonly teardownMs: number;
   readonly services: readonly ServiceResult[];
   readonly steps: readonly StepResult[];
-  readonly error?: { code: string; message: string; service?: string };
+  /** environment: the machine lacks something the test needs (an image, a GPU runtime); the CLI exits 2. */
+  readonly error?: { code: string; message: string; service?: string; environment?: true };
 }
 
 export interface RunOptions {
@@ -272,7 +273,9 @@ export async function runTest(plan: TestPlan, options: RunOptions): Promise<Test
       teardownMs,
       services: [...services.results.values()],
       steps,
-      ...(error ? { error: { code: error.code, message: error.format(), ...(error.service ? { service: error.service } : {}) } } : {}),
+      ...(error
+        ? { error: { code: error.code, message: error.format(), ...(error.service ? { service: error.service } : {}), ...(error.environment ? { environment: true as const } : {}) } }
+        : {}),
     };
     span.setAttribute("clnrm.outcome", status);
     if (status !== "passed") markSpanFailed(span, error?.message ?? "a step failed");

@@ -90,6 +90,8 @@ export async function runCommand(paths: string[], opts: RunCommandOptions): Prom
     await sweeping;
     reporter.finish(results);
     if (signalExit !== undefined) return signalExit;
+    // A missing image (or GPU runtime) is the machine's problem, not a failing test: exit 2, as for bad input.
+    if (results.some((r: TestResult) => r.error?.environment)) return EXIT.badInput;
     return results.every((r: TestResult) => r.status === "passed") ? EXIT.passed : EXIT.failed;
   } finally {
     process.off("SIGINT", onSignal);
