@@ -1,9 +1,10 @@
 // testcontainers' main module requires everything it could ever use: an HTTP client (undici),
-// archivers, docker-compose, file locks, an SSH port forwarder, and through dockerode a gRPC/protobuf
-// stack for BuildKit sessions, ssh2 for ssh:// hosts, zlib and https. clnrm needs none of them to
-// start a container, yet importing testcontainers took ~430 ms here, ~120 ms without them. This
-// module, imported before testcontainers, makes exactly those requires lazy: they return a proxy that loads the real module on first use, so a run that
-// uses an HTTP health check loads undici then, and one that never does, never does.
+// archivers, docker-compose, file locks, an SSH port forwarder, a properties-file reader, and
+// through dockerode a gRPC/protobuf stack for BuildKit sessions, ssh2 for ssh:// hosts, tar-fs,
+// zlib and https. clnrm needs none of them to start a container, yet importing testcontainers
+// took ~430 ms here, ~120 ms without them. This module, imported before testcontainers, makes
+// exactly those requires lazy: they return a proxy that loads the real module on first use, so a
+// run that uses an HTTP health check loads undici then, and one that never does, never does.
 //
 // Only the requires listed below, and only when made from inside those three packages, are
 // deferred; any other require is untouched. CLNRM_EAGER_DEPS=1 turns this off.
@@ -15,9 +16,9 @@ interface RequireHost {
 
 /** Which requires to defer, by the requiring file's package. */
 const DEFERRED: readonly [RegExp, ReadonlySet<string>][] = [
-  [/[\\/]testcontainers[\\/]build[\\/]/, new Set(["undici", "archiver", "tar-fs", "docker-compose", "proper-lockfile", "ssh-remote-port-forward"])],
-  // zlib: only to gzip a build context. https (and with it tls): only for a tcp+TLS engine.
-  [/[\\/]dockerode[\\/]lib[\\/]/, new Set(["./session", "zlib"])],
+  [/[\\/]testcontainers[\\/]build[\\/]/, new Set(["undici", "archiver", "tar-fs", "docker-compose", "proper-lockfile", "ssh-remote-port-forward", "properties-reader"])],
+  // tar-fs and zlib: only to pack a build context. https (and with it tls): only for a tcp+TLS engine.
+  [/[\\/]dockerode[\\/]lib[\\/]/, new Set(["./session", "zlib", "tar-fs"])],
   [/[\\/]docker-modem[\\/]lib[\\/]/, new Set(["./ssh", "https"])],
 ];
 
