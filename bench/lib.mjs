@@ -44,6 +44,14 @@ export function stats(xs) {
   return { min: s[0], median, max: s[s.length - 1], n: s.length };
 }
 
+/**
+ * Per-round ratios a[i] / b[i] of two interleaved jobs: each pair ran back to back, so a machine
+ * whose speed drifts during the benchmark moves both sides of a ratio together.
+ */
+export function pairedRatios(samples, a, b) {
+  return stats(samples[a].map((x, i) => x / samples[b][i]));
+}
+
 export const fmt = (ms) => `${ms.toFixed(0).padStart(6)} ms`;
 
 export function table(samples, baseline) {

@@ -2,7 +2,7 @@
 // (run -d, exec, rm -f), and a hand-written testcontainers script. Target: clnrm ≤ 1.3× raw CLI,
 // and no slower than the testcontainers script.
 import { join } from "node:path";
-import { clnrmBin, interleave, leftovers, machine, root, stats, table, timed } from "./lib.mjs";
+import { clnrmBin, interleave, leftovers, machine, pairedRatios, root, stats, table, timed } from "./lib.mjs";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const quickstart = join(root, "examples/quickstart.clnrm.toml");
@@ -28,4 +28,8 @@ const c = stats(samples["clnrm run quickstart"]).median;
 const raw = stats(samples["raw docker CLI"]).median;
 const tc = stats(samples["testcontainers script"]).median;
 console.log(`  clnrm/raw = ${(c / raw).toFixed(2)} (target ≤ 1.30)   clnrm/testcontainers = ${(c / tc).toFixed(2)} (target ≤ 1.00)`);
+const paired = pairedRatios(samples, "clnrm run quickstart", "raw docker CLI");
+const pairedTc = pairedRatios(samples, "clnrm run quickstart", "testcontainers script");
+console.log(`  per-round clnrm/raw: min ${paired.min.toFixed(2)}  median ${paired.median.toFixed(2)}  max ${paired.max.toFixed(2)}`);
+console.log(`  per-round clnrm/testcontainers: min ${pairedTc.min.toFixed(2)}  median ${pairedTc.median.toFixed(2)}  max ${pairedTc.max.toFixed(2)}`);
 console.log(`  containers left: ${leftovers()}`);
