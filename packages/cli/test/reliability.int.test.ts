@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { clnrm as runClnrm, leftBy, start as startClnrm } from "./helpers.js";
@@ -147,11 +145,8 @@ describe("bad environment", () => {
   });
 
   it("bad input is reported before the engine: a typo in a file gives its position, even with no engine", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "clnrm-bad-"));
-    const file = join(dir, "typo.clnrm.toml");
-    writeFileSync(file, '[services.app]\ntype = "generic_container"\nimgae = "alpine:latest"\n');
-    const r = await clnrm(["run", file], { DOCKER_HOST: "unix:///nonexistent.sock" });
-    rmSync(dir, { recursive: true, force: true });
+    // In the fixtures directory: plugins resolve from the test file's project.
+    const r = await clnrm(["run", fixture("typo.clnrm.toml")], { DOCKER_HOST: "unix:///nonexistent.sock" });
     expect(r.code).toBe(2);
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/typo\.clnrm\.toml:3:1: .*imgae.*did you mean 'image'/);
