@@ -112,9 +112,14 @@ export const commandSchema = z.union([z.array(z.string()).min(1), z.string().min
 
 const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
 
+/** Credentials and keys kept in a home directory: mounting one of these exposes them to the container. */
+const HOME_SECRETS = [".ssh", ".gnupg", ".aws", ".azure", ".kube", ".docker", ".config/gcloud", ".netrc", ".npmrc", ".pypirc", ".git-credentials"];
+
 /**
- * Why mounting this host path is sensitive, or undefined: the root, /etc, /root, home directories
- * (and anything inside them), and the Docker socket (which grants control of the host).
+ * Why mounting this host path is sensitive, or undefined: the root, /etc (and anything in it), the
+ * Docker socket (full control of the host), a home directory itself (/root, /home/NAME, the user's
+ * home, or /home), and the credentials kept in one (~/.ssh, ~/.aws, ...). A project directory
+ * inside a home directory is not sensitive: that is where most tests and their fixtures live.
  */
 export function sensitiveMountReason(source: string): string | undefined {
   const p = resolve(source);
@@ -122,9 +127,13 @@ export function sensitiveMountReason(source: string): string | undefined {
   if (DOCKER_SOCKETS.includes(p)) return "the Docker socket (full control of the host's engine)";
   const inside = (dir: string) => p === dir || p.startsWith(`${dir}/`);
   if (inside("/etc")) return "host configuration (/etc)";
-  if (inside("/root")) return "root's home directory";
-  if (inside("/home") || inside(homedir())) return "a home directory";
-  return undefined;
+  if (p === "/home") return "every user's home directory (/home)";
+  const home = [homedir(), "/root", /^\/home\/[^/]+/.exec(p)?.[0]].find((h): h is string => !!h && h !== "/" && inside(h));
+  if (!home) return undefined;
+  if (p === home) return `a home directory (${home})`;
+  const rel = p.slice(home.length + 1);
+  const secret = HOME_SECRETS.find((s) => rel === s || rel.startsWith(`${s}/`));
+  return secret ? `credentials in a home directory (${home}/${secret})` : undefined;
 }
 
 /**

@@ -1,6 +1,8 @@
+import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  sensitiveMountReason,
   commandSchema,
   envSchema,
   healthCheckSchema,
@@ -199,5 +201,25 @@ describe("commandSchema", () => {
     expect(commandSchema.safeParse("").success).toBe(false);
     expect(commandSchema.safeParse([]).success).toBe(false);
     expect(commandSchema.safeParse(5).success).toBe(false);
+  });
+});
+
+describe("sensitiveMountReason", () => {
+  it.each([
+    ["/", "the host's root filesystem"],
+    ["/etc/ssl", "host configuration (/etc)"],
+    ["/var/run/docker.sock", "the Docker socket (full control of the host's engine)"],
+    ["/home", "every user's home directory (/home)"],
+    ["/home/alice/", "a home directory (/home/alice)"],
+    ["/root", "a home directory (/root)"],
+    ["/home/alice/.ssh/id_ed25519", "credentials in a home directory (/home/alice/.ssh)"],
+    ["/root/.docker/config.json", "credentials in a home directory (/root/.docker)"],
+    [`${homedir()}/.kube`, `credentials in a home directory (${homedir()}/.kube)`],
+  ])("%s is sensitive: %s", (path, reason) => {
+    expect(sensitiveMountReason(path)).toBe(reason);
+  });
+
+  it.each(["/home/alice/code/app/fixtures", "/root/project", "/srv/data", "/tmp", "/etcetera", "/homework", "/home/alice/.sshd-notes"])("%s is not", (path) => {
+    expect(sensitiveMountReason(path)).toBeUndefined();
   });
 });

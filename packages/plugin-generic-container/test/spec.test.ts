@@ -77,7 +77,18 @@ describe("generic_container config → ContainerSpec", () => {
 });
 
 describe("sensitive bind mounts", () => {
-  it.each(["/:/host", "/etc:/etc-host:ro", "/etc/passwd:/p", "/root:/r", "/home:/h", "/var/run/docker.sock:/var/run/docker.sock"])("%s needs allow_sensitive_mounts", (volume) => {
+  it.each([
+    "/:/host",
+    "/etc:/etc-host:ro",
+    "/etc/passwd:/p",
+    "/root:/r",
+    "/home:/h",
+    "/home/alice:/h",
+    "/home/alice/.ssh:/keys:ro",
+    "/root/.aws/credentials:/c",
+    "/home/bob/.config/gcloud:/g",
+    "/var/run/docker.sock:/var/run/docker.sock",
+  ])("%s needs allow_sensitive_mounts", (volume) => {
     const r = configSchema.safeParse({ image: "a", volumes: [volume] });
     expect(r.success).toBe(false);
     if (!r.success) {
@@ -89,5 +100,10 @@ describe("sensitive bind mounts", () => {
 
   it("other host paths work as written", () => {
     expect(configSchema.safeParse({ image: "a", volumes: ["/srv/data:/data", "/tmp/x:/x", "/etcetera:/e", "cache:/cache"] }).success).toBe(true);
+  });
+
+  it("a project inside a home directory is not sensitive (that is where tests and fixtures live)", () => {
+    const volumes = ["/home/alice/code/app/fixtures:/fixtures:ro", "/root/proj/data:/data", "/home/alice/.sshd-notes:/n", "/homework:/w"];
+    expect(configSchema.safeParse({ image: "a", volumes }).success).toBe(true);
   });
 });
