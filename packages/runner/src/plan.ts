@@ -7,7 +7,9 @@ import {
   type PluginDefinition,
   registerSecret,
   registerSecretEnv,
+  sensitiveMountReason,
   ValidationError,
+  type VolumeConfig,
   type z,
 } from "@clnrm/core";
 import { resolvePlugin } from "@clnrm/marketplace";
@@ -68,6 +70,25 @@ export function validateStructure(doc: SourceDocument): TestFile {
   const parsed = testFileSchema.safeParse(doc.value);
   if (!parsed.success) throw issueError(doc, parsed.error, [], knownKeysAt);
   return parsed.data;
+}
+
+/**
+ * A plugin's schema can only resolve a relative bind mount (`./x:/x`) against the cwd. Bind mounts
+ * are made relative to the test file, so its relative sources are checked for sensitivity again
+ * here, from the file's directory, for any config with core's `volumes` fragment.
+ */
+function checkRelativeMounts(doc: SourceDocument, service: string, config: unknown, baseDir: string): void {
+  const c = config as { volumes?: unknown; allow_sensitive_mounts?: unknown } | null;
+  if (!c || !Array.isArray(c.volumes) || c.allow_sensitive_mounts === true) return;
+  c.volumes.forEach((v: Partial<VolumeConfig> | null, i: number) => {
+    if (v?.named !== false || typeof v.source !== "string" || v.source.startsWith("/")) return;
+    const reason = sensitiveMountReason(resolve(baseDir, v.source));
+    if (!reason) return;
+    const path = ["services", service, "volumes", i];
+    throw new ValidationError(`${formatPath(path)}: "${v.source}" is ${reason}; mounting it needs allow_sensitive_mounts = true`, {
+      location: doc.locate(path),
+    });
+  });
 }
 
 function issueError(
@@ -132,6 +153,7 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
       const pluginKeys = shapeKeys(plugin.definition.configSchema);
       throw issueError(doc, result.error, ["services", name], (p) => (p.length === 0 ? [...pluginKeys, ...RUNNER_SERVICE_KEYS] : []));
     }
+    checkRelativeMounts(doc, name, result.data, baseDir);
     const deps = new Set(svc.depends_on);
     const refs = plugin.definition.serviceRefs?.(result.data) ?? [];
     refs.forEach((ref) => {

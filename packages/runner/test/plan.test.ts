@@ -144,3 +144,28 @@ describe("startWaves", () => {
   });
 });
 
+
+describe("sensitive relative mounts", () => {
+  // HOME points at the files' directory, so that `./.ssh` from a test file is ~/.ssh while the
+  // same path from the cwd (this package) is not: the plugin's own schema sees only the cwd.
+  const withHome = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const saved = process.env.HOME;
+    process.env.HOME = dir;
+    try {
+      return await fn();
+    } finally {
+      process.env.HOME = saved;
+    }
+  };
+
+  it("resolves a relative bind source from the test file's directory, and refuses ~/.ssh with its position", async () => {
+    const err = await withHome(() => planError(svc("app", 'volumes = ["./fixtures:/f", "./.ssh:/keys:ro"]')));
+    expect(err.message).toBe(`services.app.volumes[1]: "./.ssh" is credentials in a home directory (${dir}/.ssh); mounting it needs allow_sensitive_mounts = true`);
+    expect(err.location).toMatchObject({ line: 4 });
+  });
+
+  it("allow_sensitive_mounts = true lets it through", async () => {
+    const plan = await withHome(() => planTest(file(svc("app", 'volumes = ["./.ssh:/keys:ro"]\nallow_sensitive_mounts = true'))));
+    expect(plan.services.get("app")?.raw).toMatchObject({ allow_sensitive_mounts: true });
+  });
+});
