@@ -1,7 +1,18 @@
 /** Helpers for clnrm plugin authors. Test helpers: `@clnrm/plugin-kit/testing`. */
-export { CACHE_LABELS, modelCacheMount } from "./cache.js";
+export { CACHE_LABELS, modelCacheMount, modelCacheSchema } from "./cache.js";
 export { engineCapabilities, type GpuMode, isNoGpuRuntimeError, runWithGpu } from "./gpu.js";
 export { http, httpHealth, httpOkCheck } from "./http.js";
 export { logTail, withTail } from "./logs.js";
-export { DEFAULT_HF_TOKEN_ENV, HF_TOKEN_VARS, hfTokenEnv, modelMemoryGiB, warnIfHfTokenMissing, warnIfModelsShortOfMemory, warnIfShortOfMemory } from "./models.js";
+export {
+  DEFAULT_HF_TOKEN_ENV,
+  HF_TOKEN_VARS,
+  type HfServerConfig,
+  hfServerSpec,
+  hfTokenEnv,
+  hfTokenEnvSchema,
+  modelMemoryGiB,
+  warnIfHfTokenMissing,
+  warnIfModelsShortOfMemory,
+  warnIfShortOfMemory,
+} from "./models.js";
 export { deadlineFor, type WaitOptions, waitUntilReady } from "./wait.js";

@@ -1,6 +1,7 @@
 /** Helpers shared by LLM server plugins (ollama, vllm, tgi): model memory needs and the Hugging Face token. */
 import { totalmem } from "node:os";
-import type { PluginLogger, StartContext } from "@clnrm/core";
+import { type ContainerSpec, type PluginLogger, type StartContext, z } from "@clnrm/core";
+import { modelCacheMount } from "./cache.js";
 import { engineCapabilities } from "./gpu.js";
 
 /** Approximate RAM (GiB) well-known models need. */
@@ -52,6 +53,9 @@ export async function warnIfModelsShortOfMemory(ctx: StartContext, models: reado
 export const DEFAULT_HF_TOKEN_ENV = "HF_TOKEN";
 export const HF_TOKEN_VARS = ["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"] as const;
 
+/** The `hf_token_env` config key: the name of the host variable holding the token. */
+export const hfTokenEnvSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
+
 /** Warns when `hf_token_env` names a host variable that is not set (the default HF_TOKEN may be absent). */
 export function warnIfHfTokenMissing(log: PluginLogger, hfTokenEnvName: string | undefined, hostEnv: Readonly<Record<string, string | undefined>> = process.env): boolean {
   if (!hfTokenEnvName || hostEnv[hfTokenEnvName]) return false;
@@ -63,4 +67,38 @@ export function warnIfHfTokenMissing(log: PluginLogger, hfTokenEnvName: string |
 export function hfTokenEnv(token: string | undefined): Record<string, string> {
   if (!token) return {};
   return Object.fromEntries(HF_TOKEN_VARS.map((k) => [k, token]));
+}
+
+/** The config keys a Hugging Face model server (vllm, tgi) turns into its container. */
+export interface HfServerConfig {
+  image: string;
+  env: Record<string, string>;
+  hf_token_env?: string | undefined;
+  /** Fixed host port for the server's port (default: a random free one). */
+  port?: number | undefined;
+  model_cache: string | false;
+  shm_size_mb: number;
+}
+
+/**
+ * The part of a Hugging Face model server's spec that vllm and tgi share: the image with `command`
+ * as its arguments, the HF token from `hostEnv` (as secret env), one published port, the model
+ * cache mounted at `cacheTarget`, and /dev/shm. The caller adds GPUs.
+ */
+export function hfServerSpec(
+  config: HfServerConfig,
+  server: { port: number; cacheTarget: string; command: string[] },
+  hostEnv: Readonly<Record<string, string | undefined>>,
+): ContainerSpec {
+  const token = hostEnv[config.hf_token_env ?? DEFAULT_HF_TOKEN_ENV];
+  const spec: ContainerSpec = {
+    image: config.image,
+    env: { ...config.env, ...hfTokenEnv(token) },
+    command: server.command,
+    ports: [config.port === undefined ? { container: server.port } : { container: server.port, host: config.port }],
+    mounts: config.model_cache === false ? [] : [modelCacheMount(config.model_cache, server.cacheTarget)],
+    resources: { shmSizeMb: config.shm_size_mb },
+  };
+  if (token) spec.secretEnv = [...HF_TOKEN_VARS];
+  return spec;
 }

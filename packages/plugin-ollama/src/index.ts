@@ -12,7 +12,19 @@ import {
   TimeoutError,
   z,
 } from "@clnrm/core";
-import { deadlineFor, type GpuMode, http, httpHealth, httpOkCheck, modelCacheMount, runWithGpu, waitUntilReady, warnIfModelsShortOfMemory, withTail } from "@clnrm/plugin-kit";
+import {
+  deadlineFor,
+  type GpuMode,
+  http,
+  httpHealth,
+  httpOkCheck,
+  modelCacheMount,
+  modelCacheSchema,
+  runWithGpu,
+  waitUntilReady,
+  warnIfModelsShortOfMemory,
+  withTail,
+} from "@clnrm/plugin-kit";
 
 export const DEFAULT_IMAGE = "ollama/ollama:0.6.5";
 export const OLLAMA_PORT = 11434;
@@ -40,7 +52,7 @@ export const configSchema = z
     /** true / false like gpu_enabled, or "auto": GPU when the engine has one, CPU otherwise. */
     gpu: z.union([z.boolean(), z.literal("auto")]).optional(),
     /** Named volume that caches models across runs; false: no cache (models are pulled every run). */
-    model_cache: z.union([z.literal(false), z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "invalid volume name")]).default(CACHE_VOLUME),
+    model_cache: modelCacheSchema(CACHE_VOLUME),
     /** Extra environment (OLLAMA_* settings). */
     env: envSchema.default({}),
   })

@@ -1,13 +1,12 @@
 import { type ContainerSpec, definePlugin, envSchema, type Outputs, type ServiceHandle, z } from "@clnrm/core";
 import {
-  DEFAULT_HF_TOKEN_ENV,
   deadlineFor,
-  HF_TOKEN_VARS,
-  hfTokenEnv,
+  hfServerSpec,
+  hfTokenEnvSchema,
   http,
   httpHealth,
   httpOkCheck,
-  modelCacheMount,
+  modelCacheSchema,
   runWithGpu,
   waitUntilReady,
   warnIfHfTokenMissing,
@@ -23,8 +22,6 @@ export const CACHE_VOLUME = "clnrm-model-cache-hf";
 export const CACHE_TARGET = "/data";
 
 export const QUANTIZE = ["bitsandbytes", "bitsandbytes-nf4", "bitsandbytes-fp4", "gptq", "awq", "eetq", "exl2", "marlin", "fp8"] as const;
-
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
 
 export const configSchema = z.strictObject({
   /** The TGI image; defaults to the pinned upstream image (its entrypoint runs text-generation-launcher). */
@@ -44,11 +41,11 @@ export const configSchema = z.strictObject({
   /** Extra text-generation-launcher arguments, appended as given. */
   extra_args: z.array(z.string()).default([]),
   /** Name of the host environment variable holding the Hugging Face token (default HF_TOKEN). */
-  hf_token_env: envName.optional(),
+  hf_token_env: hfTokenEnvSchema.optional(),
   /** Fixed host port for 80 (default: a random free port). */
   port: z.number().int().min(1).max(65535).optional(),
   /** Named volume caching Hugging Face downloads across runs (shared with vllm); false: no cache. */
-  model_cache: z.union([z.literal(false), z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "invalid volume name")]).default(CACHE_VOLUME),
+  model_cache: modelCacheSchema(CACHE_VOLUME),
   env: envSchema.default({}),
 });
 
@@ -72,16 +69,7 @@ export function toArgs(config: TgiConfig): string[] {
 
 /** The ContainerSpec this plugin runs (plain data). Readiness is polled by the plugin: GET /health, then /info. */
 export function toContainerSpec(config: TgiConfig, hostEnv: Readonly<Record<string, string | undefined>> = process.env): ContainerSpec {
-  const token = hostEnv[config.hf_token_env ?? DEFAULT_HF_TOKEN_ENV];
-  const spec: ContainerSpec = {
-    image: config.image,
-    env: { ...config.env, ...hfTokenEnv(token) },
-    command: toArgs(config),
-    ports: [config.port === undefined ? { container: TGI_PORT } : { container: TGI_PORT, host: config.port }],
-    mounts: config.model_cache === false ? [] : [modelCacheMount(config.model_cache, CACHE_TARGET)],
-    resources: { shmSizeMb: config.shm_size_mb },
-  };
-  if (token) spec.secretEnv = [...HF_TOKEN_VARS];
+  const spec = hfServerSpec(config, { port: TGI_PORT, cacheTarget: CACHE_TARGET, command: toArgs(config) }, hostEnv);
   const gpus = gpuCount(config);
   if (gpus !== 0) spec.gpus = { count: gpus, capabilities: ["gpu"] };
   return spec;

@@ -1,13 +1,12 @@
 import { type ContainerSpec, definePlugin, envSchema, type Outputs, type ServiceHandle, z } from "@clnrm/core";
 import {
-  DEFAULT_HF_TOKEN_ENV,
   deadlineFor,
-  HF_TOKEN_VARS,
-  hfTokenEnv,
+  hfServerSpec,
+  hfTokenEnvSchema,
   http,
   httpHealth,
   httpOkCheck,
-  modelCacheMount,
+  modelCacheSchema,
   runWithGpu,
   waitUntilReady,
   warnIfHfTokenMissing,
@@ -20,8 +19,6 @@ export const READINESS_PATH = "/health";
 export const MODELS_PATH = "/v1/models";
 export const CACHE_VOLUME = "clnrm-model-cache-hf";
 export const CACHE_TARGET = "/root/.cache/huggingface";
-
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
 
 export const configSchema = z.strictObject({
   /** The vLLM image; defaults to the pinned upstream image (its entrypoint is the OpenAI api_server). */
@@ -37,13 +34,13 @@ export const configSchema = z.strictObject({
   /** Extra api_server arguments, appended as given. */
   extra_args: z.array(z.string()).default([]),
   /** Name of the host environment variable holding the Hugging Face token (default HF_TOKEN). */
-  hf_token_env: envName.optional(),
+  hf_token_env: hfTokenEnvSchema.optional(),
   /** Fixed host port for 8000 (default: a random free port). */
   port: z.number().int().min(1).max(65535).optional(),
   /** /dev/shm size in MiB (tensor parallelism needs a large one). */
   shm_size_mb: z.number().int().positive().default(1024),
   /** Named volume caching Hugging Face downloads across runs (shared with tgi); false: no cache. */
-  model_cache: z.union([z.literal(false), z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "invalid volume name")]).default(CACHE_VOLUME),
+  model_cache: modelCacheSchema(CACHE_VOLUME),
   /** Extra environment (VLLM_* settings). */
   env: envSchema.default({}),
 });
@@ -66,16 +63,7 @@ export function toArgs(config: VllmConfig): string[] {
  * (process.env at start). Readiness is polled by the plugin: GET /health, then /v1/models.
  */
 export function toContainerSpec(config: VllmConfig, hostEnv: Readonly<Record<string, string | undefined>> = process.env): ContainerSpec {
-  const token = hostEnv[config.hf_token_env ?? DEFAULT_HF_TOKEN_ENV];
-  const spec: ContainerSpec = {
-    image: config.image,
-    env: { ...config.env, ...hfTokenEnv(token) },
-    command: toArgs(config),
-    ports: [config.port === undefined ? { container: VLLM_PORT } : { container: VLLM_PORT, host: config.port }],
-    mounts: config.model_cache === false ? [] : [modelCacheMount(config.model_cache, CACHE_TARGET)],
-    resources: { shmSizeMb: config.shm_size_mb },
-  };
-  if (token) spec.secretEnv = [...HF_TOKEN_VARS];
+  const spec = hfServerSpec(config, { port: VLLM_PORT, cacheTarget: CACHE_TARGET, command: toArgs(config) }, hostEnv);
   if (config.gpus > 0) spec.gpus = { count: config.gpus, capabilities: ["gpu"] };
   return spec;
 }
