@@ -71,12 +71,17 @@ export const volumeSchema = z.string().transform((v, ctx) => {
   return p;
 });
 
+/** The host path a bind volume mounts: absolute as written, `~/x` in $HOME, anything else relative to `baseDir`. */
+export function bindSource(source: string, baseDir: string): string {
+  return isAbsolute(source) ? source : resolve(baseDir, source.replace(/^~(?=\/)/, process.env.HOME ?? "~"));
+}
+
 /** Turns parsed volumes into mounts, resolving relative host paths against `baseDir`. */
 export function volumesToMounts(volumes: readonly VolumeConfig[], baseDir: string): MountSpec[] {
   return volumes.map((v) =>
     v.named
       ? { type: "volume", name: v.source, target: v.target, readOnly: v.readOnly }
-      : { type: "bind", source: isAbsolute(v.source) ? v.source : resolve(baseDir, v.source.replace(/^~(?=\/)/, process.env.HOME ?? "~")), target: v.target, readOnly: v.readOnly },
+      : { type: "bind", source: bindSource(v.source, baseDir), target: v.target, readOnly: v.readOnly },
   );
 }
 
@@ -137,26 +142,32 @@ export function sensitiveMountReason(source: string): string | undefined {
 }
 
 /**
+ * The bind mounts of a config with `volumes` and `allow_sensitive_mounts` that are sensitive without
+ * the opt-in: the index of each in `volumes`, and a one-line message. Host paths are resolved as
+ * they are mounted (see bindSource).
+ */
+export function sensitiveMountIssues(
+  config: { volumes: readonly VolumeConfig[]; allow_sensitive_mounts?: boolean },
+  baseDir: string,
+): { index: number; message: string }[] {
+  if (config.allow_sensitive_mounts) return [];
+  return config.volumes.flatMap((v, index) => {
+    const reason = v.named ? undefined : sensitiveMountReason(bindSource(v.source, baseDir));
+    return reason ? [{ index, message: `"${v.source}" is ${reason}; mounting it needs allow_sensitive_mounts = true` }] : [];
+  });
+}
+
+/**
  * A zod check for a config with `volumes` and `allow_sensitive_mounts`: a sensitive bind mount
- * needs the explicit opt-in.
+ * needs the explicit opt-in. A schema knows no test file, so relative paths resolve against
+ * `baseDir` (the cwd); the runner checks them again from the test file's directory.
  */
 export function checkSensitiveMounts(
   config: { volumes: readonly VolumeConfig[]; allow_sensitive_mounts?: boolean },
   ctx: z.RefinementCtx,
   baseDir = process.cwd(),
 ): void {
-  if (config.allow_sensitive_mounts) return;
-  config.volumes.forEach((v, i) => {
-    if (v.named) return;
-    const reason = sensitiveMountReason(isAbsolute(v.source) ? v.source : resolve(baseDir, v.source));
-    if (reason) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["volumes", i],
-        message: `"${v.source}" is ${reason}; mounting it needs allow_sensitive_mounts = true`,
-      });
-    }
-  });
+  for (const { index, message } of sensitiveMountIssues(config, baseDir)) ctx.addIssue({ code: "custom", path: ["volumes", index], message });
 }
 
 /** One line per mount, capability and privilege of a spec: what the run output shows for a service. */

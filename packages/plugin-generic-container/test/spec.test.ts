@@ -87,6 +87,7 @@ describe("sensitive bind mounts", () => {
     "/home/alice/.ssh:/keys:ro",
     "/root/.aws/credentials:/c",
     "/home/bob/.config/gcloud:/g",
+    "~/.ssh:/keys",
     "/var/run/docker.sock:/var/run/docker.sock",
   ])("%s needs allow_sensitive_mounts", (volume) => {
     const r = configSchema.safeParse({ image: "a", volumes: [volume] });

@@ -7,7 +7,7 @@ import {
   type PluginDefinition,
   registerSecret,
   registerSecretEnv,
-  sensitiveMountReason,
+  sensitiveMountIssues,
   ValidationError,
   type VolumeConfig,
   type z,
@@ -74,21 +74,21 @@ export function validateStructure(doc: SourceDocument): TestFile {
 
 /**
  * A plugin's schema can only resolve a relative bind mount (`./x:/x`) against the cwd. Bind mounts
- * are made relative to the test file, so its relative sources are checked for sensitivity again
- * here, from the file's directory, for any config with core's `volumes` fragment.
+ * are made relative to the test file, so the mounts of any config with core's `volumes` fragment
+ * are checked again here, from the file's directory.
  */
 function checkRelativeMounts(doc: SourceDocument, service: string, config: unknown, baseDir: string): void {
   const c = config as { volumes?: unknown; allow_sensitive_mounts?: unknown } | null;
-  if (!c || !Array.isArray(c.volumes) || c.allow_sensitive_mounts === true) return;
-  c.volumes.forEach((v: Partial<VolumeConfig> | null, i: number) => {
-    if (v?.named !== false || typeof v.source !== "string" || v.source.startsWith("/")) return;
-    const reason = sensitiveMountReason(resolve(baseDir, v.source));
-    if (!reason) return;
-    const path = ["services", service, "volumes", i];
-    throw new ValidationError(`${formatPath(path)}: "${v.source}" is ${reason}; mounting it needs allow_sensitive_mounts = true`, {
-      location: doc.locate(path),
-    });
-  });
+  if (!Array.isArray(c?.volumes) || !c.volumes.every(isVolumeConfig)) return;
+  const [issue] = sensitiveMountIssues({ volumes: c.volumes, allow_sensitive_mounts: c.allow_sensitive_mounts === true }, baseDir);
+  if (!issue) return;
+  const path = ["services", service, "volumes", issue.index];
+  throw new ValidationError(`${formatPath(path)}: ${issue.message}`, { location: doc.locate(path) });
+}
+
+function isVolumeConfig(v: unknown): v is VolumeConfig {
+  const o = v as Partial<VolumeConfig> | null;
+  return typeof o?.source === "string" && typeof o.named === "boolean";
 }
 
 function issueError(
