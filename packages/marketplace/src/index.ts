@@ -1,7 +1,7 @@
 export { BUILTIN_PLUGINS, type BuiltinPlugin, builtinTypes } from "./builtins.js";
 export { type InstalledPlugin, findInstalledPackage, listInstalledPlugins } from "./list.js";
 export { type LoadedPlugin, PluginLoader, type PluginLoaderOptions, type ResolveOptions, resolvePlugin } from "./loader.js";
-export { type ClnrmManifest, type PackageJson, clnrmManifest, declaresPlugin, readPackageJson } from "./manifest.js";
+export { type ClnrmManifest, type PackageJson, clnrmManifest, declaresPlugin, readPackageJson, runningCoreVersion } from "./manifest.js";
 export { assertExplicitPackage, assertPluginTypeName, candidatesFor } from "./names.js";
 export {
   DEFAULT_REGISTRY,
@@ -17,7 +17,6 @@ export { type PackageManager, addArgs, detectPackageManager, installCommand, rem
 export {
   PLUGIN_KEYWORD,
   coreSatisfies,
-  runningCoreVersion,
   type RegistryClientOptions,
   type RegistryPackageInfo,
   type SearchResult,

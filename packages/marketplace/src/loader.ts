@@ -21,6 +21,7 @@ import {
   isFile,
   packageEntry,
   readPackageJson,
+  runningCoreVersion,
 } from "./manifest.js";
 import { candidatesFor, isRelativePath } from "./names.js";
 import { detectPackageManager, installCommand } from "./package-manager.js";
@@ -71,11 +72,6 @@ interface Imported {
   readonly definitions: readonly PluginDefinition[];
 }
 
-function readCoreVersion(): string {
-  const require = createRequire(import.meta.url);
-  return (require("@clnrm/core/package.json") as { version: string }).version;
-}
-
 function label(l: Located): string {
   const version = l.pkg?.version;
   return typeof version === "string" ? `${l.name}@${version}` : l.name;
@@ -91,7 +87,7 @@ export class PluginLoader {
   readonly #cache = new Map<string, Promise<Imported>>();
 
   constructor(options: PluginLoaderOptions = {}) {
-    this.coreVersion = options.coreVersion ?? readCoreVersion();
+    this.coreVersion = options.coreVersion ?? runningCoreVersion();
     this.supportedApiVersions = options.supportedApiVersions ?? SUPPORTED_API_VERSIONS;
   }
 

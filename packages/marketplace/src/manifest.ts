@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 
 /** The `clnrm` field of a plugin package's package.json. */
@@ -118,4 +119,9 @@ export function packageEntry(dir: string, pkg: PackageJson | undefined): string 
     if (isFile(p)) return p;
   }
   return undefined;
+}
+
+/** The version of the @clnrm/core this process runs (the one plugins are checked against). */
+export function runningCoreVersion(): string {
+  return (createRequire(import.meta.url)("@clnrm/core/package.json") as { version: string }).version;
 }

@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { ValidationError } from "@clnrm/core";
 import { inRange, isRange } from "./semver.js";
 import { BUILTIN_PLUGINS } from "./builtins.js";
-import { type ClnrmManifest, type PackageJson, clnrmManifest } from "./manifest.js";
+import { type ClnrmManifest, type PackageJson, clnrmManifest, runningCoreVersion } from "./manifest.js";
 import { type RegistryConfig, authHeader, registryFor, withSlash } from "./npmrc.js";
 
 /** The keyword every clnrm plugin package carries. */
@@ -211,10 +210,6 @@ export async function fetchPackageInfo(
 }
 
 /** The running @clnrm/core version. */
-export function runningCoreVersion(): string {
-  return (createRequire(import.meta.url)("@clnrm/core/package.json") as { version: string }).version;
-}
-
 /** Whether `coreVersion` satisfies a plugin's `@clnrm/core` peer range; undefined when the range can't be checked. */
 export function coreSatisfies(range: string | undefined, coreVersion: string = runningCoreVersion()): boolean | undefined {
   if (range === undefined || !isRange(range)) return undefined;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { PLUGIN_API_VERSION, ValidationError } from "@clnrm/core";
+import { runningCoreVersion } from "./manifest.js";
 import { COMMUNITY_PREFIX } from "./names.js";
 
 export interface ScaffoldOptions {
@@ -48,15 +48,10 @@ export function pluginNames(input: string): { type: string; packageName: string;
   return { type, packageName, scope, base };
 }
 
-function readCoreVersion(): string {
-  const require = createRequire(import.meta.url);
-  return (require("@clnrm/core/package.json") as { version: string }).version;
-}
-
 /** The files of a new plugin package, path → content. */
 export function scaffoldFiles(options: Omit<ScaffoldOptions, "parentDir">): { files: Record<string, string>; type: string; packageName: string } {
   const { type, packageName, base } = pluginNames(options.name);
-  const coreVersion = options.coreVersion ?? readCoreVersion();
+  const coreVersion = options.coreVersion ?? runningCoreVersion();
   const coreRange = `^${coreVersion}`;
   const pkg = {
     name: packageName,
