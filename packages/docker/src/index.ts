@@ -496,8 +496,7 @@ function pidAlive(pid: number): boolean {
 /** Turns an engine error into a one-line ContainerError naming what was attempted. */
 function wrapEngine(what: string): (err: unknown) => never {
   return (err: unknown) => {
-    const message = (err as { json?: { message?: string }; message?: string }).json?.message ?? (err as Error).message ?? String(err);
-    throw new ContainerError(`cannot ${what}: ${message}`);
+    throw new ContainerError(`cannot ${what}: ${firstLine(err)}`, { cause: err });
   };
 }
 
