@@ -61,9 +61,7 @@ describe("lazy testcontainers dependencies", () => {
       loads++;
       return real;
     });
-    const H = function () {} as unknown as { new (): Record<string, unknown>; prototype: unknown };
-    H.prototype = lazy;
-    const h = new H();
+    const h = Object.create(lazy as object) as Record<string, unknown>;
     h.request = () => "wrapped";
     expect(loads).toBe(0);
     expect(real.request()).toBe("real");
