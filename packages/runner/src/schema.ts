@@ -4,7 +4,8 @@ import { spanExpectationSchema, spanExpectationsSchema } from "./spans.js";
 /** Service keys the runner owns; everything else in a service table belongs to the plugin. */
 export const RUNNER_SERVICE_KEYS = ["type", "package", "depends_on", "startup_timeout", "start_attempts"] as const;
 
-const name = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, "use letters, digits, '-' and '_'");
+const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]*$/;
+const name = z.string().regex(SERVICE_NAME, "use letters, digits, '-' and '_'");
 
 export const serviceSchema = z.looseObject({
   type: z.string().min(1, "type must not be empty"),
@@ -53,7 +54,7 @@ export const testFileSchema = z.strictObject({
     .record(z.string(), serviceSchema)
     .superRefine((services, ctx) => {
       for (const key of Object.keys(services)) {
-        if (!/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/.test(key)) {
+        if (!SERVICE_NAME.test(key)) {
           ctx.addIssue({ code: "custom", path: [key], message: `invalid service name ${JSON.stringify(key)}: use letters, digits, '-' and '_', starting with a letter or digit` });
         }
       }
@@ -74,12 +75,7 @@ export function knownKeysAt(path: readonly (string | number)[]): string[] {
   if (path[0] === "meta" && path.length === 1) return Object.keys(metaSchema.shape);
   if (path[0] === "steps" && path.length === 2) return Object.keys(stepSchema.shape);
   if (path[0] === "expect" && path.length === 1) return ["spans"];
-  if (path[0] === "expect" && path[1] === "spans" && path.length === 3) return spanExpectationKeys();
+  if (path[0] === "expect" && path[1] === "spans" && path.length === 3) return Object.keys(spanExpectationSchema.shape);
   return [];
 }
 
-function spanExpectationKeys(): string[] {
-  // The schema ends with a refinement; its object shape is the refinement's input.
-  const inner = spanExpectationSchema as unknown as { shape?: Record<string, unknown>; def?: { in?: { shape?: Record<string, unknown> } } };
-  return Object.keys(inner.shape ?? inner.def?.in?.shape ?? {});
-}
