@@ -26,10 +26,6 @@ export function clearSecrets(): void {
   secrets.clear();
 }
 
-export function hasSecrets(): boolean {
-  return secrets.size > 0;
-}
-
 /** Replaces every registered secret in a string. */
 export function redact(text: string): string {
   if (secrets.size === 0) return text;

@@ -21,8 +21,11 @@ let api: Api | undefined;
 function loadedApi(): Api | undefined {
   if (api) return api;
   const registered = (globalThis as Record<symbol, { trace?: unknown } | undefined>)[API_GLOBAL];
-  if (!registered?.trace) return undefined;
-  api = createRequire(import.meta.url)("@opentelemetry/api") as Api;
+  return registered?.trace ? requireApi() : undefined;
+}
+
+function requireApi(): Api {
+  api ??= createRequire(import.meta.url)("@opentelemetry/api") as Api;
   return api;
 }
 
@@ -45,8 +48,7 @@ const NOOP_SPAN: Span = {
 
 /** The tracer clnrm's spans go through. It is a no-op until an SDK registers a provider. */
 export function tracer(): Tracer {
-  api ??= createRequire(import.meta.url)("@opentelemetry/api") as Api;
-  return api.trace.getTracer(TRACER_NAME);
+  return requireApi().trace.getTracer(TRACER_NAME);
 }
 
 /**
