@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { type ContainerSpec, definePlugin, envSchema, HealthStatus, type MountSpec, type Outputs, type PortSpec, type RunningContainer, runOptions, ValidationError, z } from "@clnrm/core";
+import { type ContainerSpec, definePlugin, envSchema, HealthStatus, type MountSpec, type Outputs, type PortSpec, type RunningContainer, runOptions, SECRET_KEY_RE, ValidationError, z } from "@clnrm/core";
 
 import { type CollectedSpan, readCollectedSpans } from "./spans.js";
 
@@ -100,7 +100,7 @@ export function toContainerSpec(config: OtelCollectorConfig, paths: HostPaths): 
   };
   const user = config.user ?? defaultUser();
   if (user) spec.user = user;
-  const secretEnv = Object.keys(config.env).filter((k) => /(PASSWORD|PASS|TOKEN|SECRET|KEY)$/i.test(k));
+  const secretEnv = Object.keys(config.env).filter((k) => SECRET_KEY_RE.test(k));
   if (secretEnv.length) spec.secretEnv = secretEnv;
   return spec;
 }
