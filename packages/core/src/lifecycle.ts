@@ -344,6 +344,29 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
+ * `promise`, or a rejection as soon as `signal` aborts: with `reason()` if given, else the signal's
+ * reason. The promise itself goes on; only the wait for it ends.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, reason?: () => unknown): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(reason ? reason() : (signal.reason ?? new Error("aborted")));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
  * Races a promise against a timeout; on timeout, aborts `controller` and rejects with `onTimeout()`.
  * When `controller` is aborted from elsewhere (the run was cancelled), rejects at once with its reason,
  * so that a plugin that ignores its abort signal cannot hold up a SIGINT.

@@ -18,6 +18,7 @@ import {
   type SweepReport,
   TimeoutError,
   fmtMs,
+  untilAborted,
 } from "@clnrm/core";
 import Dockerode from "dockerode";
 import { type ContainerRuntimeClient, GenericContainer, ImageName, type StartedTestContainer, getContainerRuntimeClient } from "testcontainers";
@@ -409,26 +410,6 @@ export class DockerBackend implements ContainerBackend {
     }
     return report;
   }
-}
-
-/** Rejects as soon as `signal` aborts; otherwise settles as `promise` does. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason ?? new Error("aborted"));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { type ExecResult, fmtMs, type RunningContainer, sleep } from "@clnrm/core";
+import { type ExecResult, fmtMs, type RunningContainer, sleep, untilAborted } from "@clnrm/core";
 import type { StepConfig } from "./schema.js";
 
 export interface StepResult {
@@ -80,25 +80,6 @@ function tailBlock(label: string, text: string): string {
   return t ? `  ${label} (last lines):\n${t.replace(/^/gm, "    ")}\n` : `  ${label}: (empty)\n`;
 }
 
-/** Rejects as soon as `signal` aborts: an exec in a container is cut short by the teardown that follows. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error("interrupted"));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Error("interrupted"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
 export interface StepTarget {
   container: RunningContainer | undefined;
   cwd: string;
@@ -114,7 +95,7 @@ export async function runStep(step: StepConfig, target: StepTarget, signal: Abor
     attempts++;
     const options = { env: step.env, timeoutMs: step.timeout };
     last = target.container
-      ? await untilAborted(target.container.exec(step.command, { ...options, ...(step.workdir ? { workdir: step.workdir } : {}) }), signal).catch(
+      ? await untilAborted(target.container.exec(step.command, { ...options, ...(step.workdir ? { workdir: step.workdir } : {}) }), signal, () => new Error("interrupted")).catch(
           (err: Error) => ({ exitCode: 125, stdout: "", stderr: `${err.message}\n`, durationMs: 0 }),
         )
       : await execOnHost(step.command, { ...options, cwd: step.workdir ?? target.cwd, signal });
