@@ -25,16 +25,7 @@ export function detectPackageManager(projectDir: string): PackageManager {
 
 /** The command that adds `pkg` as a dev dependency (`pnpm add -D pkg`, `npm install -D pkg`, ...). */
 export function installCommand(pkg: string, pm: PackageManager): string {
-  switch (pm) {
-    case "pnpm":
-      return `pnpm add -D ${pkg}`;
-    case "yarn":
-      return `yarn add -D ${pkg}`;
-    case "bun":
-      return `bun add -d ${pkg}`;
-    default:
-      return `npm install -D ${pkg}`;
-  }
+  return addArgs(pm, [pkg]).join(" ");
 }
 
 /** The argv that adds packages as dev dependencies (`["pnpm", "add", "-D", ...pkgs]`). */
