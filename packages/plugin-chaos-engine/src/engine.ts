@@ -118,7 +118,8 @@ export class ChaosEngine {
         if (c.packet_loss_percent !== undefined) plan.lossProbability = Number(probability(c.packet_loss_percent));
         if (c.bandwidth_kbps !== undefined) plan.bandwidthKbps = c.bandwidth_kbps;
         if (c.latency_ms !== undefined) {
-          const mode = await this.#latencyMode(t.net);
+          // Whether netem works is the host kernel's answer: probe once, from the first target's sidecar.
+          const mode = this.latencyMode === "none" ? await this.#latencyMode(t.net) : this.latencyMode;
           this.latencyMode = mode;
           if (mode === "netem") plan.netem = { latencyMs: c.latency_ms, jitterMs: c.jitter_ms };
           else {
@@ -266,8 +267,9 @@ export class ChaosEngine {
     const problems: string[] = [];
     for (const t of this.targets) {
       if (t.net && t.plan) {
-        await t.net.exec(["sh", "-c", removeNetworkScript(t.plan.tag, t.plan.iface, usesQdisc(t.plan))], { timeoutMs: SIDE_TIMEOUT }).catch(() => undefined);
-        const v = await t.net.exec(["sh", "-c", verifyNetworkScript(t.plan.tag, t.plan.iface, usesQdisc(t.plan))], { timeoutMs: SIDE_TIMEOUT }).catch(() => undefined);
+        const qdisc = usesQdisc(t.plan);
+        await t.net.exec(["sh", "-c", removeNetworkScript(t.plan.tag, t.plan.iface, qdisc)], { timeoutMs: SIDE_TIMEOUT }).catch(() => undefined);
+        const v = await t.net.exec(["sh", "-c", verifyNetworkScript(t.plan.tag, t.plan.iface, qdisc)], { timeoutMs: SIDE_TIMEOUT }).catch(() => undefined);
         if (v?.stdout.trim()) problems.push(`'${t.name}' still has: ${v.stdout.trim().replace(/\s*\n\s*/g, "; ")}`);
       }
       if (t.stressIn && t.stressPid !== undefined) {
