@@ -51,7 +51,7 @@ export async function runCommand(paths: string[], opts: RunCommandOptions): Prom
   const pinging = backend.ping();
   pinging.catch(() => {});
   // Loaded after the ping is sent, so the engine answers while the runner (and marketplace) load.
-  const { planTest, runTest } = await import("@clnrm/runner");
+  const { newRunId, planTest, runTest } = await import("@clnrm/runner");
   const all = await Promise.all(files.map((f) => planTest(f)));
   const plans = selectPlans(all, opts);
   if (plans.length === 0) {
@@ -75,17 +75,19 @@ export async function runCommand(paths: string[], opts: RunCommandOptions): Prom
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const results = await mapLimit(plans, jobs, (plan: TestPlan) =>
-      runTest(plan, {
+    const results = await mapLimit(plans, jobs, (plan: TestPlan) => {
+      const runId = newRunId();
+      return runTest(plan, {
         backend,
+        runId,
         signal: controller.signal,
         onEvent: (e) => {
           reporter.onEvent(e);
-          telemetry?.onEvent(e);
+          telemetry?.onEvent(runId, e);
         },
-        ...(telemetry ? { beforeTeardown: (set) => telemetry.beforeTeardown(set.runId) } : {}),
-      }),
-    );
+        ...(telemetry ? { beforeTeardown: () => telemetry.beforeTeardown(runId) } : {}),
+      });
+    });
     await telemetry?.shutdown();
     await sweeping;
     reporter.finish(results);
@@ -137,13 +139,11 @@ async function startRunTelemetry(endpoint: string | undefined, plans: readonly T
   registerSecretEnv();
   const telemetry = await startTelemetry({ serviceName: "clnrm", ...(endpoint ? { endpoint } : {}) });
   const byRun = new Map<string, { endpoint: string; added: Promise<void> }[]>();
-  const runOf = new Map<string, string>();
   return {
-    onEvent(e: RunEvent) {
-      if (e.type === "test:start") runOf.set(e.test, e.runId);
+    /** Events of one test's run: its collectors' endpoints receive spans while the run is up. */
+    onEvent(runId: string, e: RunEvent) {
       if (e.type !== "service:ready" || typeof e.outputs.otlp_http_endpoint !== "string") return;
       const ep = e.outputs.otlp_http_endpoint;
-      const runId = runOf.get(e.test) ?? "";
       const list = byRun.get(runId) ?? [];
       list.push({ endpoint: ep, added: telemetry.addEndpoint(ep).catch(() => {}) });
       byRun.set(runId, list);
