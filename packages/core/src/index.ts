@@ -12,3 +12,4 @@ export * from "./duration.js";
 export * from "./config.js";
 export { z } from "zod";
 export * from "./secrets.js";
+export * from "./repo.js";
