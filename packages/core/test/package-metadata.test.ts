@@ -34,4 +34,12 @@ describe("published package metadata", () => {
     expect(pkg.keywords.includes("clnrm-plugin")).toBe(pkg.clnrm !== undefined);
     expect(pkg.files).toContain("README.md");
   });
+
+  it.each(published.map((p) => [p.pkg.name, p] as const))("%s: ships a README whose links work from npm", (_name, { dir }) => {
+    const readme = readFileSync(join(packagesDir, dir, "README.md"), "utf8");
+    expect(readme.startsWith(`# ${_name}`)).toBe(true);
+    // A relative link resolves against the npm page or the installed folder, not the repository.
+    const relative = [...readme.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]).filter((href) => !/^(https?:|#)/.test(href!));
+    expect(relative).toEqual([]);
+  });
 });
