@@ -9,7 +9,7 @@ import { REDACTED, SECRET_KEY_RE, redact, registerSecretEnv as coreRegisterSecre
 import type { Attributes, AttributeValue } from "@opentelemetry/api";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 
-export { REDACTED, SECRET_KEY_RE, MIN_SECRET_LENGTH, registerSecret, clearSecrets } from "@clnrm/core";
+export { REDACTED, SECRET_KEY_RE, IN_WORD_SECRET_LENGTH, registerSecret, clearSecrets } from "@clnrm/core";
 
 /** Registers the values of env vars that look secret (*_TOKEN, *_PASSWORD, *_KEY, *_SECRET, *_PASS). */
 export function registerSecretEnv(env: Record<string, string | undefined> = process.env): void {
