@@ -8,64 +8,116 @@ const serviceName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/, "use a servi
 const port = z.number().int().min(1).max(65535);
 const image = z.string().trim().min(1, "image must not be empty");
 
-export const configSchema = z
-  .strictObject({
-    /** Services to act on. Empty: every non-chaos service of the test. */
-    targets: z.array(serviceName).default([]),
-    /** Image of the network sidecar: needs `iptables` and `tc` (iproute2). */
-    sidecar_image: image.default(DEFAULT_SIDECAR_IMAGE),
-    /** Image of the latency proxy (proxy mode only): needs `node`. */
-    proxy_image: image.default(DEFAULT_PROXY_IMAGE),
-    /** Image for stress-ng when a target has no stress-ng of its own (see `stress_mode`). */
-    stress_image: image.optional(),
-    /** The target's network interface on the run network. */
-    interface: z.string().regex(/^[a-zA-Z0-9_.@-]+$/, "invalid interface name").default("eth0"),
+/** Network faults: flat keys, or the same keys under `chaos.network` (the spec's spelling). */
+const networkFields = {
+  /** Drop this percentage of packets, at random. */
+  packet_loss_percent: z.number().gt(0).max(100).optional(),
+  /** Which packets packet loss drops: received by the target ("in"), sent ("out"), or both. */
+  loss_direction: z.enum(["in", "out", "both"]).optional(),
+  /** Delay what the target sends (and, through the proxy, what it is sent) by this many ms. */
+  latency_ms: z.number().int().min(1).max(600_000).optional(),
+  /** Random variation of the delay, ± ms. */
+  jitter_ms: z.number().int().min(0).max(600_000).optional(),
+  /** Cap the target's outgoing bandwidth, in kbit/s. */
+  bandwidth_kbps: z.number().int().min(8).optional(),
+  /** Block incoming TCP connections to these ports of the target. */
+  block_ports: z.array(port).optional(),
+  /** How blocked ports and partitions fail: silently ("drop", clients time out) or at once ("reject"). */
+  block_action: z.enum(["drop", "reject"]).optional(),
+  /** Cut the target off from these services (both directions). */
+  partition_from: z.array(serviceName).optional(),
+};
+const NETWORK_DEFAULTS = { loss_direction: "in", jitter_ms: 0, block_ports: [] as number[], block_action: "drop", partition_from: [] as string[] } as const;
 
-    /** Delay before the first fault, from the moment the chaos service starts (just before the steps). */
-    start_after: durationSchema.default(0),
-    /** How long each fault window lasts. Default: until teardown. */
-    duration: durationSchema.optional(),
-    /** Number of fault windows (needs `duration` when above 1). */
-    repeat: z.number().int().min(1).max(1000).default(1),
-    /** Pause between the end of one window and the start of the next. */
-    interval: durationSchema.default(0),
+const cpuSchema = z.strictObject({ stress_percent: z.number().int().min(1).max(100).default(100), workers: z.number().int().min(0).max(256).default(0) });
+const memorySchema = z.strictObject({ stress_mb: z.number().int().min(1) });
+const ioSchema = z.strictObject({ workers: z.number().int().min(1).max(64).default(1) });
 
-    /** Drop this percentage of packets, at random. */
-    packet_loss_percent: z.number().gt(0).max(100).optional(),
-    /** Which packets packet loss drops: received by the target ("in"), sent ("out"), or both. */
-    loss_direction: z.enum(["in", "out", "both"]).default("in"),
-    /** Delay what the target sends by this many ms. */
-    latency_ms: z.number().int().min(1).max(600_000).optional(),
-    /** Random variation of the delay, ± ms. */
-    jitter_ms: z.number().int().min(0).max(600_000).default(0),
-    /** How to add latency: kernel netem, a TCP delay proxy, or netem when the kernel has it ("auto"). */
-    mode: z.enum(["auto", "netem", "proxy"]).default("auto"),
-    /** Ports the delay proxy covers. Default: the target's published ports, else the ports it listens on. */
-    ports: z.array(port).min(1).optional(),
-    /** First port the delay proxy listens on (one per covered port). */
-    proxy_port_base: port.default(39100),
-    /** Cap the target's outgoing bandwidth, in kbit/s. */
-    bandwidth_kbps: z.number().int().min(8).optional(),
-    /** Block incoming TCP connections to these ports of the target. */
-    block_ports: z.array(port).default([]),
-    /** How blocked ports and partitions fail: silently ("drop", clients time out) or at once ("reject"). */
-    block_action: z.enum(["drop", "reject"]).default("drop"),
-    /** Cut the target off from these services (both directions). */
-    partition_from: z.array(serviceName).default([]),
+const baseSchema = z.strictObject({
+  /** Services to act on. Empty: every other non-chaos service of the test. */
+  targets: z.array(serviceName).default([]),
+  /** Image of the network sidecar: needs `iptables` and `tc` (iproute2). */
+  sidecar_image: image.default(DEFAULT_SIDECAR_IMAGE),
+  /** Image of the latency proxy (proxy mode only): needs `node`. */
+  proxy_image: image.default(DEFAULT_PROXY_IMAGE),
+  /** Image for stress-ng when a target has no stress-ng of its own (see `stress_mode`). */
+  stress_image: image.optional(),
+  /** The target's network interface on the run network. */
+  interface: z.string().regex(/^[a-zA-Z0-9_.@-]+$/, "invalid interface name").default("eth0"),
 
-    cpu: z.strictObject({ stress_percent: z.number().int().min(1).max(100).default(100), workers: z.number().int().min(0).max(256).default(0) }).optional(),
-    memory: z.strictObject({ stress_mb: z.number().int().min(1) }).optional(),
-    io: z.strictObject({ workers: z.number().int().min(1).max(64).default(1) }).optional(),
-    /** Where stress-ng runs: in the target ("exec", counted in its cgroup), a sidecar, or "auto". */
-    stress_mode: z.enum(["auto", "exec", "sidecar"]).default("auto"),
+  /** Delay before the first fault, from the moment the chaos service starts (just before the steps). */
+  start_after: durationSchema.default(0),
+  /** How long each fault window lasts. Default: until teardown. */
+  duration: durationSchema.optional(),
+  /** Number of fault windows (needs `duration` when above 1). */
+  repeat: z.number().int().min(1).max(1000).default(1),
+  /** Pause between the end of one window and the start of the next. */
+  interval: durationSchema.default(0),
 
-    /** Freeze the target for the window (docker pause / unpause). */
-    pause: z.boolean().default(false),
-    /** Kill the target (SIGKILL) at the start of the window. */
-    kill: z.boolean().default(false),
-    /** With `kill`: restart the target at the end of the window (at once without `duration`). */
-    restart: z.boolean().default(false),
-  })
+  ...networkFields,
+  /** How to add latency: kernel netem, a TCP delay proxy, or netem when the kernel has it ("auto"). */
+  mode: z.enum(["auto", "netem", "proxy"]).default("auto"),
+  /** Ports the delay proxy covers. Default: the target's published ports, else the ports it listens on. */
+  ports: z.array(port).min(1).optional(),
+  /** First port the delay proxy listens on (one per covered port). */
+  proxy_port_base: port.default(39100),
+
+  cpu: cpuSchema.optional(),
+  memory: memorySchema.optional(),
+  io: ioSchema.optional(),
+  /** Where stress-ng runs: in the target ("exec", counted in its cgroup), a sidecar, or "auto". */
+  stress_mode: z.enum(["auto", "exec", "sidecar"]).default("auto"),
+
+  /**
+   * The faults as the spec writes them: `chaos.network.latency_ms`, `chaos.network.packet_loss_percent`
+   * (and every other network key), `chaos.cpu.stress_percent`, `chaos.memory.stress_mb`,
+   * `chaos.disk.workers` (disk I/O stress; `io` in the flat spelling).
+   */
+  chaos: z
+    .strictObject({
+      network: z.strictObject(networkFields).optional(),
+      cpu: cpuSchema.optional(),
+      memory: memorySchema.optional(),
+      disk: ioSchema.optional(),
+    })
+    .optional(),
+
+  /** Freeze the target for the window (docker pause / unpause). */
+  pause: z.boolean().default(false),
+  /** Kill the target (SIGKILL) at the start of the window. */
+  kill: z.boolean().default(false),
+  /** With `kill`: restart the target at the end of the window (at once without `duration`). */
+  restart: z.boolean().default(false),
+});
+
+/** Merges `chaos.*` into the flat keys; a key set in both spellings is an issue. */
+function merge(c: z.output<typeof baseSchema>, ctx: z.RefinementCtx) {
+  const { chaos, ...flat } = c;
+  const out: Record<string, unknown> = { ...flat };
+  const take = (nested: Record<string, unknown> | undefined, prefix: string, rename: Record<string, string> = {}) => {
+    for (const [k, v] of Object.entries(nested ?? {})) {
+      if (v === undefined) continue;
+      const key = rename[k] ?? k;
+      if (out[key] !== undefined) {
+        ctx.addIssue({ code: "custom", path: [key], message: `'${key}' and '${prefix}.${k}' are the same setting: keep '${prefix}.${k}'` });
+      }
+      out[key] = v;
+    }
+  };
+  take(chaos?.network, "chaos.network");
+  take(chaos && { cpu: chaos.cpu, memory: chaos.memory, disk: chaos.disk }, "chaos", { disk: "io" });
+  for (const [k, v] of Object.entries(NETWORK_DEFAULTS)) if (out[k] === undefined) out[k] = v;
+  return out as Omit<typeof flat, keyof typeof NETWORK_DEFAULTS> & {
+    loss_direction: "in" | "out" | "both";
+    jitter_ms: number;
+    block_ports: number[];
+    block_action: "drop" | "reject";
+    partition_from: string[];
+  };
+}
+
+export const configSchema = baseSchema
+  .transform(merge)
   .superRefine((c, ctx) => {
     if (c.repeat > 1 && c.duration === undefined) {
       ctx.addIssue({ code: "custom", path: ["repeat"], message: "repeat above 1 needs a duration for each window" });
@@ -80,7 +132,8 @@ export const configSchema = z
       ctx.addIssue({
         code: "custom",
         path: [],
-        message: "no fault configured: set one of packet_loss_percent, latency_ms, bandwidth_kbps, block_ports, partition_from, cpu, memory, io, pause, kill",
+        message:
+          "no fault configured: set one of chaos.network.latency_ms, chaos.network.packet_loss_percent, chaos.network.bandwidth_kbps, chaos.network.block_ports, chaos.network.partition_from, chaos.cpu, chaos.memory, chaos.disk, pause, kill",
       });
     }
   });

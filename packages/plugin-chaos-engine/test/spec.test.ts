@@ -47,6 +47,29 @@ describe("chaos_engine config and commands (no Docker)", () => {
     expect(parseListenPorts("1F90\n0050\n")).toEqual([80, 8080]);
   });
 
+  it("the spec's spelling: chaos.network / chaos.cpu / chaos.memory / chaos.disk (PLUGIN-001 example table)", () => {
+    // test/fixtures/spec/chaos-example.clnrm.toml's [services.chaos], as TOML parses it.
+    const c = configSchema.parse({ chaos: { network: { latency_ms: 100, packet_loss_percent: 10 }, cpu: { stress_percent: 50 }, memory: { stress_mb: 512 } } });
+    expect(c).toMatchObject({ latency_ms: 100, packet_loss_percent: 10, cpu: { stress_percent: 50, workers: 0 }, memory: { stress_mb: 512 }, targets: [] });
+    expect(c).not.toHaveProperty("chaos");
+    expect(c).toMatchObject({ loss_direction: "in", jitter_ms: 0, block_ports: [], block_action: "drop", partition_from: [] });
+    expect(configSchema.parse({ chaos: { disk: { workers: 2 } } }).io).toEqual({ workers: 2 });
+    expect(configSchema.parse({ chaos: { network: { block_ports: [80], block_action: "reject", partition_from: ["db"] } } })).toMatchObject({ block_ports: [80], block_action: "reject", partition_from: ["db"] });
+    expect(chaos.serviceRefs?.(configSchema.parse({ chaos: { network: { partition_from: ["db"] } } }))).toEqual(["db"]);
+    // The flat spelling is the same config.
+    expect(configSchema.parse({ latency_ms: 100, packet_loss_percent: 10, cpu: { stress_percent: 50 }, memory: { stress_mb: 512 } })).toEqual(c);
+  });
+
+  it("both spellings of one key: a 'same setting' error naming the spec's; unknown nested keys refused", () => {
+    const issues = (v: unknown) => configSchema.safeParse(v).error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    expect(issues({ latency_ms: 100, chaos: { network: { latency_ms: 200 } } })).toEqual(["latency_ms: 'latency_ms' and 'chaos.network.latency_ms' are the same setting: keep 'chaos.network.latency_ms'"]);
+    expect(issues({ io: { workers: 1 }, chaos: { disk: { workers: 1 } } })).toEqual(["io: 'io' and 'chaos.disk' are the same setting: keep 'chaos.disk'"]);
+    for (const bad of [{ chaos: { network: { latency: 100 } } }, { chaos: { cpu: { percent: 50 } } }, { chaos: { io: { workers: 1 } } }, { chaos: { network: { packet_loss_percent: 101 } } }, { chaos: {} }]) {
+      expect(configSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    }
+    expect(issues({ chaos: { network: { jitter_ms: 5 } } })).toContain("jitter_ms: jitter_ms needs latency_ms");
+  });
+
   it("rejects configs without a fault, or with inconsistent scheduling", () => {
     expect(configSchema.safeParse({}).success).toBe(false);
     expect(configSchema.safeParse({ block_ports: [1], repeat: 2 }).success).toBe(false);

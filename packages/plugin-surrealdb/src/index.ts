@@ -38,34 +38,56 @@ const hostPortSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return host;
 });
 
-export const configSchema = z.strictObject({
-  /** The image; the default is the real upstream image, pinned. */
-  image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE),
-  /** Root user name (`--user`). */
-  user: z
-    .string()
-    .min(1, "user must not be empty")
-    .refine((u) => !u.includes(":"), "user must not contain ':'")
-    .default("root"),
-  /** Root password (`--pass`, passed as SURREAL_PASS). Secret. */
-  pass: z.string().min(1, "pass must not be empty").default("root"),
-  /** Namespace defined at start and used for init scripts; output `ns`. */
-  namespace: identifier.default("test"),
-  /** Database defined at start and used for init scripts; output `db`. */
-  database: identifier.default("test"),
-  /** `surreal start --strict`: tables, namespaces and databases must be defined before use. */
-  strict: z.boolean().default(false),
-  /** SurrealQL files, relative to the test file, run in order after the database is set up. */
-  init_scripts: z.array(z.string().trim().min(1, "an init script path must not be empty")).default([]),
-  /** Inline SurrealQL, run after the init_scripts. */
-  init: z.string().optional(),
-  /** Fixed host port for the API (18000 or "18000:8000"); a random free port otherwise. */
-  port: hostPortSchema.optional(),
-  /** Extra environment variables (SURREAL_* server settings, for example). */
-  env: envSchema
-    .default({})
-    .refine((e) => !("SURREAL_PASS" in e) && !("SURREAL_USER" in e), "set the credentials with `user` and `pass`, not SURREAL_USER/SURREAL_PASS in env"),
-});
+const userSchema = z
+  .string()
+  .min(1, "user must not be empty")
+  .refine((u) => !u.includes(":"), "user must not contain ':'");
+const passSchema = z.string().min(1, "pass must not be empty");
+
+/**
+ * The service table. The credentials are `auth.user` / `auth.pass` (the spec's spelling); the flat
+ * `user` / `pass` of earlier versions are accepted too, but not both spellings of one key. The
+ * parsed config has them flat (`user`, `pass`).
+ */
+export const configSchema = z
+  .strictObject({
+    /** The image; the default is the real upstream image, pinned. */
+    image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE),
+    /** Root credentials: `auth.user` (`--user`, default "root") and `auth.pass` (secret, passed as SURREAL_PASS, default "root"). */
+    auth: z.strictObject({ user: userSchema.optional(), pass: passSchema.optional() }).optional(),
+    /** Same as `auth.user` (the older spelling). */
+    user: userSchema.optional(),
+    /** Same as `auth.pass` (the older spelling). Secret. */
+    pass: passSchema.optional(),
+    /** Namespace defined at start and used for init scripts; output `ns`. */
+    namespace: identifier.default("test"),
+    /** Database defined at start and used for init scripts; output `db`. */
+    database: identifier.default("test"),
+    /** `surreal start --strict`: tables, namespaces and databases must be defined before use. */
+    strict: z.boolean().default(false),
+    /** SurrealQL files, relative to the test file, run in order after the database is set up. */
+    init_scripts: z.array(z.string().trim().min(1, "an init script path must not be empty")).default([]),
+    /** Inline SurrealQL, run after the init_scripts. */
+    init: z.string().optional(),
+    /** Fixed host port for the API (18000 or "18000:8000"); a random free port otherwise. */
+    port: hostPortSchema.optional(),
+    /** Extra environment variables (SURREAL_* server settings, for example). */
+    env: envSchema
+      .default({})
+      .refine((e) => !("SURREAL_PASS" in e) && !("SURREAL_USER" in e), "set the credentials with `auth.user` and `auth.pass`, not SURREAL_USER/SURREAL_PASS in env"),
+  })
+  .transform((c, ctx) => {
+    const { auth, user, pass, ...rest } = c;
+    for (const [key, flat] of [
+      ["user", user],
+      ["pass", pass],
+    ] as const) {
+      if (flat !== undefined && auth?.[key] !== undefined) {
+        ctx.addIssue({ code: "custom", path: [key], message: `'${key}' and 'auth.${key}' are the same setting: keep 'auth.${key}'` });
+      }
+    }
+    return { ...rest, user: auth?.user ?? user ?? "root", pass: auth?.pass ?? pass ?? "root" };
+  });
 
 export type SurrealDbConfig = z.output<typeof configSchema>;
 
@@ -139,7 +161,7 @@ export async function surrealQuery(target: SqlTarget, sql: string): Promise<SqlR
   }
   if (res.status === 401 || res.status === 403) {
     throw new HealthError(`SurrealDB rejected the credentials of user '${scrub(target.user, target.pass)}' (HTTP ${res.status})`, {
-      hint: "check the service's `user` and `pass`",
+      hint: "check the service's `auth.user` and `auth.pass`",
     });
   }
   let parsed: unknown;
@@ -191,7 +213,7 @@ export default definePlugin({
   type: "surrealdb",
   description: "SurrealDB (surrealdb/surrealdb): root auth, namespace/database setup, strict mode and SurrealQL init scripts",
   configSchema,
-  secretFields: ["pass"],
+  secretFields: ["auth.pass", "pass"],
   create(config, { baseDir: createBaseDir }) {
     const spec = toContainerSpec(config);
     return {

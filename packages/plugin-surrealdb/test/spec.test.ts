@@ -27,8 +27,8 @@ describe("surrealdb ContainerSpec", () => {
     expect(toContainerSpec(parse({ port: 18001 })).ports).toEqual([{ container: 8000, host: 18001 }]);
   });
 
-  it("declares pass as a secret field", () => {
-    expect(plugin.secretFields).toEqual(["pass"]);
+  it("declares both spellings of the password as secret fields", () => {
+    expect(plugin.secretFields).toEqual(["auth.pass", "pass"]);
     expect(plugin.type).toBe("surrealdb");
   });
 
@@ -47,6 +47,30 @@ describe("surrealdb ContainerSpec", () => {
       { init_scripts: "a.surql" },
       { startup_timeout: "10s" },
     ]) {
+      expect(configSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    }
+  });
+
+  it("the spec's spelling: auth.user / auth.pass (PLUGIN-001 example table), the flat one still accepted", () => {
+    // test/fixtures/spec/surrealdb-example.clnrm.toml's [services.database], as TOML parses it.
+    const c = parse({ image: "clnrm-test/surrealdb-standin:latest", auth: { user: "root", pass: "root" }, namespace: "test", database: "test", strict: true });
+    expect(c).toMatchObject({ user: "root", pass: "root", namespace: "test", database: "test", strict: true });
+    expect(c).not.toHaveProperty("auth");
+    expect(toContainerSpec(c).command).toEqual(["start", "--log", "info", "--user", "root", "--bind", "0.0.0.0:8000", "--strict", "memory"]);
+    const nested = toContainerSpec(parse({ auth: { user: "admin", pass: "s3cret-pw" } }));
+    expect(nested.command).toContain("admin");
+    expect(nested.env).toEqual({ SURREAL_PASS: "s3cret-pw" });
+    expect(parse({ user: "admin", pass: "s3cret-pw" })).toMatchObject({ user: "admin", pass: "s3cret-pw" });
+    expect(parse({ auth: { user: "admin" } })).toMatchObject({ user: "admin", pass: "root" });
+  });
+
+  it("both spellings of one key: a 'same setting' error naming the one to keep; unknown auth keys are refused", () => {
+    const r = configSchema.safeParse({ user: "a", auth: { user: "b" } });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues.map((i) => [i.path.join("."), i.message])).toEqual([["user", "'user' and 'auth.user' are the same setting: keep 'auth.user'"]]);
+    const both = configSchema.safeParse({ user: "a", pass: "p1", auth: { user: "b", pass: "p2" } });
+    expect(both.error?.issues.map((i) => i.path.join("."))).toEqual(["user", "pass"]);
+    for (const bad of [{ auth: { username: "x" } }, { auth: { user: "a:b" } }, { auth: { pass: "" } }, { auth: "root" }]) {
       expect(configSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
     }
   });

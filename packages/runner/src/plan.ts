@@ -151,7 +151,7 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
     const result = plugin.definition.configSchema.safeParse(raw);
     if (!result.success) {
       const pluginKeys = shapeKeys(plugin.definition.configSchema);
-      throw issueError(doc, result.error, ["services", name], (p) => (p.length === 0 ? [...pluginKeys, ...RUNNER_SERVICE_KEYS] : []));
+      throw issueError(doc, result.error, ["services", name], (p) => (p.length === 0 ? [...pluginKeys, ...RUNNER_SERVICE_KEYS] : shapeKeys(plugin.definition.configSchema, p)));
     }
     checkRelativeMounts(doc, name, result.data, baseDir);
     const deps = new Set(svc.depends_on);
@@ -220,7 +220,8 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
 /** Registers every secret the file holds: plugin fields marked secret, and env values named like secrets. */
 function registerPlanSecrets(services: ReadonlyMap<string, ServicePlan>, test: TestFile): void {
   for (const svc of services.values()) {
-    for (const field of svc.plugin.definition.secretFields ?? []) registerSecret(svc.raw[field]);
+    // A field may be a dotted path into a table ("auth.pass").
+    for (const field of svc.plugin.definition.secretFields ?? []) registerSecret(field.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), svc.raw));
     registerSecretEnv(svc.raw.env as Record<string, string> | undefined);
   }
   for (const step of test.steps) registerSecretEnv(step.env);
@@ -235,8 +236,23 @@ function refPath(table: Record<string, unknown>, ref: string): (string | number)
   return [];
 }
 
-function shapeKeys(schema: z.ZodType): string[] {
-  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
+/** The keys of the object schema at `path` inside `schema` (through optional, default and transform wrappers). */
+function shapeKeys(schema: z.ZodType, path: readonly (string | number)[] = []): string[] {
+  let s: unknown = schema;
+  const unwrap = () => {
+    for (let i = 0; i < 10 && s; i++) {
+      const def = (s as { def?: { type?: string; in?: unknown; innerType?: unknown } }).def;
+      if (def?.type === "pipe") s = def.in;
+      else if (def?.innerType) s = def.innerType;
+      else break;
+    }
+  };
+  unwrap();
+  for (const key of path) {
+    s = (s as { shape?: Record<string, unknown> } | undefined)?.shape?.[String(key)];
+    unwrap();
+  }
+  const shape = (s as { shape?: Record<string, unknown> } | undefined)?.shape;
   return shape ? Object.keys(shape) : [];
 }
 

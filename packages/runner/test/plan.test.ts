@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ValidationError } from "@clnrm/core";
+import { clearSecrets, REDACTED, redact, type ValidationError } from "@clnrm/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseDocument, planTest, startWaves } from "../src/index.js";
 
@@ -167,5 +167,22 @@ describe("sensitive relative mounts", () => {
   it("allow_sensitive_mounts = true lets it through", async () => {
     const plan = await withHome(() => planTest(file(svc("app", 'volumes = ["./.ssh:/keys:ro"]\nallow_sensitive_mounts = true'))));
     expect(plan.services.get("app")?.raw).toMatchObject({ allow_sensitive_mounts: true });
+  });
+});
+
+describe("nested plugin keys (the spec's dotted spellings)", () => {
+  it("an unknown key inside a plugin's table gets a did-you-mean from that table's keys", async () => {
+    const err = await planError('[services.db]\ntype = "surrealdb"\nauth.user = "root"\nauth.pss = "root"\n');
+    expect(err.message).toBe("services.db.auth.pss: unknown key 'pss' (did you mean 'pass'?)");
+    expect(err.location?.line).toBe(4);
+    const chaos = await planError(`${svc("api")}[services.chaos]\ntype = "chaos_engine"\nchaos.network.latency = 100\n`);
+    expect(chaos.message).toBe("services.chaos.chaos.network.latency: unknown key 'latency' (did you mean 'latency_ms'?)");
+  });
+
+  it("a dotted secret field (auth.pass) is registered as a secret", async () => {
+    clearSecrets();
+    await planTest(file('[services.db]\ntype = "surrealdb"\nauth.pass = "hunter2-dotted"\n'));
+    expect(redact("pw is hunter2-dotted")).toBe(`pw is ${REDACTED}`);
+    clearSecrets();
   });
 });
