@@ -4,3 +4,4 @@
  */
 export { BUILTIN_PLUGINS, type BuiltinPlugin, builtinTypes } from "./builtins.js";
 export { type InstalledPlugin, findInstalledPackage, listInstalledPlugins } from "./list.js";
+export { type PluginOrigin, type SearchRoot, addCliDir, searchRoots } from "./roots.js";

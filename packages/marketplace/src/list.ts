@@ -2,6 +2,7 @@ import { readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { COMMUNITY_PREFIX, OFFICIAL_PREFIX, builtinTypeOfPackage } from "./builtins.js";
 import { type PackageJson, clnrmManifest, declaresPlugin, isDirectory, readPackageJson } from "./manifest.js";
+import type { PluginOrigin, SearchRoot } from "./roots.js";
 
 /** One service type provided by an installed plugin package. */
 export interface InstalledPlugin {
@@ -15,6 +16,8 @@ export interface InstalledPlugin {
   readonly official: boolean;
   /** The package directory (as found under node_modules). */
   readonly path: string;
+  /** Which search root found it: the test file's project, the cwd's project, or beside the running CLI. */
+  readonly from: PluginOrigin;
 }
 
 /** The directories `projectDir` and its ancestors, nearest first. */
@@ -64,42 +67,18 @@ function conventionalNames(nodeModules: string): string[] {
 
 /**
  * The plugin packages visible from `projectDir`, without importing any: walking up the node_modules
- * directories like Node does, packages named `@clnrm/plugin-*`, `clnrm-plugin-*` or `@scope/clnrm-plugin-*`,
- * plus the dependencies and devDependencies of the project's package.json files (nearest and every ancestor) whose
- * package.json has the `clnrm-plugin` keyword or a `clnrm` field. The nearest copy of a package wins. One row per provided type, sorted by type.
+ * directories like Node does, packages named `@clnrm/plugin-*`, `clnrm-plugin-*` or `@scope/clnrm-plugin-*`
+ * that declare a plugin (the `clnrm-plugin` keyword or a `clnrm` field; so not `@clnrm/plugin-kit`),
+ * plus the dependencies and devDependencies of the project's package.json files (nearest and every ancestor) that declare one.
+ * With `roots` (see searchRoots), each root in turn; the first root, and in it the nearest copy, of a package wins.
+ * One row per provided type, sorted by type.
  */
-export function listInstalledPlugins(projectDir: string): InstalledPlugin[] {
-  const dirs = ancestors(projectDir);
-  const found = new Map<string, { dir: string; pkg: PackageJson }>();
-  const locate = (name: string): void => {
-    if (found.has(name)) return;
-    for (const d of dirs) {
-      const dir = join(d, "node_modules", name);
-      if (!isDirectory(dir)) continue;
-      const pkg = readPackageJson(dir);
-      if (pkg) found.set(name, { dir, pkg });
-      return;
-    }
-  };
-
-  for (const d of dirs) for (const name of conventionalNames(join(d, "node_modules"))) locate(name);
-  const declared = new Set<string>();
-  for (const d of dirs) {
-    const project = readPackageJson(d);
-    if (!project) continue;
-    for (const deps of [project.dependencies, project.devDependencies]) {
-      if (deps && typeof deps === "object") for (const name of Object.keys(deps)) declared.add(name);
-    }
-  }
-  for (const name of declared) {
-    if (found.has(name)) continue;
-    locate(name);
-    const hit = found.get(name);
-    if (hit && !declaresPlugin(hit.pkg)) found.delete(name);
-  }
+export function listInstalledPlugins(projectDir: string, roots?: readonly SearchRoot[]): InstalledPlugin[] {
+  const found = new Map<string, { dir: string; pkg: PackageJson; from: PluginOrigin }>();
+  for (const root of roots ?? [{ dir: projectDir, from: "project" as const }]) collect(root, found);
 
   const rows: InstalledPlugin[] = [];
-  for (const [name, { dir, pkg }] of found) {
+  for (const [name, { dir, pkg, from }] of found) {
     const manifest = clnrmManifest(pkg);
     const types = manifest?.types && manifest.types.length > 0 ? manifest.types : [typeFromName(name)];
     for (const type of new Set(types)) {
@@ -111,10 +90,35 @@ export function listInstalledPlugins(projectDir: string): InstalledPlugin[] {
         description: typeof pkg.description === "string" ? pkg.description : undefined,
         official: name.startsWith("@clnrm/"),
         path: dir,
+        from,
       });
     }
   }
   return rows.sort((a, b) => a.type.localeCompare(b.type) || a.package.localeCompare(b.package));
+}
+
+function collect(root: SearchRoot, found: Map<string, { dir: string; pkg: PackageJson; from: PluginOrigin }>): void {
+  const dirs = ancestors(root.dir);
+  const seen = new Set<string>();
+  const locate = (name: string): void => {
+    if (seen.has(name) || found.has(name)) return;
+    seen.add(name);
+    for (const d of dirs) {
+      const dir = join(d, "node_modules", name);
+      if (!isDirectory(dir)) continue;
+      const pkg = readPackageJson(dir);
+      if (pkg && declaresPlugin(pkg)) found.set(name, { dir, pkg, from: root.from });
+      return;
+    }
+  };
+  for (const d of dirs) for (const name of conventionalNames(join(d, "node_modules"))) locate(name);
+  for (const d of dirs) {
+    const project = readPackageJson(d);
+    if (!project) continue;
+    for (const deps of [project.dependencies, project.devDependencies]) {
+      if (deps && typeof deps === "object") for (const name of Object.keys(deps)) locate(name);
+    }
+  }
 }
 
 /** The installed copy of a package visible from `projectDir` (nearest node_modules), or undefined. */

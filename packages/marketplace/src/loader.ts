@@ -24,6 +24,7 @@ import {
   runningCoreVersion,
 } from "./manifest.js";
 import { candidatesFor, isRelativePath } from "./names.js";
+import { type PluginOrigin, type SearchRoot, searchRoots } from "./roots.js";
 import { detectPackageManager, installCommand } from "./package-manager.js";
 
 export interface ResolveOptions {
@@ -49,6 +50,8 @@ export interface LoadedPlugin {
   readonly entry: string;
   /** `name@version` or the path: what to pass to `PluginRegistry.register(def, { source })`. */
   readonly source: string;
+  /** Where it was found: the test file's project, the cwd's project, or beside the running CLI. */
+  readonly from: PluginOrigin;
 }
 
 export interface PluginLoaderOptions {
@@ -56,6 +59,10 @@ export interface PluginLoaderOptions {
   readonly coreVersion?: string;
   /** The plugin API versions this clnrm loads (default: core's SUPPORTED_API_VERSIONS). */
   readonly supportedApiVersions?: readonly number[];
+  /** The directory whose project is searched after the test file's (default: process.cwd() at each call). */
+  readonly cwd?: string;
+  /** The directories searched last (default: beside the running CLI, see addCliDir). */
+  readonly cliDirs?: readonly string[];
 }
 
 /** A package found on disk, not yet imported. */
@@ -66,6 +73,7 @@ interface Located {
   readonly dir: string | undefined;
   readonly pkg: PackageJson | undefined;
   readonly entry: string;
+  readonly from: PluginOrigin;
 }
 
 interface Imported {
@@ -85,10 +93,17 @@ export class PluginLoader {
   readonly coreVersion: string;
   readonly supportedApiVersions: readonly number[];
   readonly #cache = new Map<string, Promise<Imported>>();
+  readonly #roots: { cwd?: string; cliDirs?: readonly string[] };
 
   constructor(options: PluginLoaderOptions = {}) {
     this.coreVersion = options.coreVersion ?? runningCoreVersion();
     this.supportedApiVersions = options.supportedApiVersions ?? SUPPORTED_API_VERSIONS;
+    this.#roots = { ...(options.cwd !== undefined ? { cwd: options.cwd } : {}), ...(options.cliDirs ? { cliDirs: options.cliDirs } : {}) };
+  }
+
+  /** The directories types resolve from for a test file in `projectDir`, nearest first. */
+  searchRoots(projectDir: string): SearchRoot[] {
+    return searchRoots(projectDir, this.#roots);
   }
 
   /** Forgets every imported package (Node's own module cache still holds them). */
@@ -104,9 +119,10 @@ export class PluginLoader {
   async resolvePlugin(type: string, options: ResolveOptions): Promise<LoadedPlugin> {
     const candidates = candidatesFor(type, options.explicitPackage);
     const projectDir = resolve(options.projectDir);
+    const roots = this.searchRoots(projectDir);
     const notes: string[] = [];
     for (const spec of candidates) {
-      const located = this.#locate(spec, projectDir);
+      const located = this.#locate(spec, projectDir, roots);
       if (!located) continue;
       const explicit = options.explicitPackage !== undefined;
       if (!explicit && spec === type && !(located.pkg && declaresPlugin(located.pkg))) {
@@ -115,22 +131,30 @@ export class PluginLoader {
       }
       return this.#load(type, located, projectDir);
     }
-    throw this.#notFound(type, candidates, projectDir, options.explicitPackage, notes);
+    throw this.#notFound(type, candidates, projectDir, roots, options.explicitPackage, notes);
   }
 
-  #locate(spec: string, projectDir: string): Located | undefined {
+  #locate(spec: string, projectDir: string, roots: readonly SearchRoot[]): Located | undefined {
     if (isRelativePath(spec)) {
       const abs = resolve(projectDir, spec);
       if (isDirectory(abs)) {
         const pkg = readPackageJson(abs);
         const entry = packageEntry(abs, pkg);
         if (!entry) throw new ValidationError(`local plugin '${spec}' (${abs}) has no entry module`, { hint: 'add "exports" or "main" to its package.json, or an index.js' });
-        return { spec, name: spec, dir: abs, pkg, entry };
+        return { spec, name: spec, dir: abs, pkg, entry, from: "project" };
       }
-      if (isFile(abs)) return { spec, name: spec, dir: undefined, pkg: undefined, entry: abs };
+      if (isFile(abs)) return { spec, name: spec, dir: undefined, pkg: undefined, entry: abs, from: "project" };
       return undefined;
     }
     if (isBuiltin(spec)) return undefined;
+    for (const root of roots) {
+      const located = this.#locatePackage(spec, root);
+      if (located) return located;
+    }
+    return undefined;
+  }
+
+  #locatePackage(spec: string, { dir: projectDir, from }: SearchRoot): Located | undefined {
     let entry: string | undefined;
     try {
       entry = createRequire(join(projectDir, "noop.js")).resolve(spec);
@@ -139,7 +163,7 @@ export class PluginLoader {
     }
     if (entry !== undefined && isAbsolute(entry)) {
       const root = findPackageRoot(entry, spec);
-      return { spec, name: spec, dir: root?.dir, pkg: root?.pkg, entry };
+      return { spec, name: spec, dir: root?.dir, pkg: root?.pkg, entry, from };
     }
     // Not resolvable through `require` (an ESM-only package with an "import"-only export, or a missing
     // main): look for the directory itself, as Node would.
@@ -149,7 +173,7 @@ export class PluginLoader {
       const pkg = readPackageJson(dir);
       const e = packageEntry(dir, pkg);
       if (!e) throw new ValidationError(`package '${spec}' is installed at ${dir} but has no entry module`, { hint: "reinstall it" });
-      return { spec, name: spec, dir, pkg, entry: e };
+      return { spec, name: spec, dir, pkg, entry: e, from };
     }
     return undefined;
   }
@@ -163,7 +187,7 @@ export class PluginLoader {
       throw this.#missingType(type, located, manifest.types);
     }
 
-    const key = `${projectDir}\0${located.spec}`;
+    const key = `${located.dir ?? projectDir}\0${located.entry}`;
     let imported = this.#cache.get(key);
     if (!imported) {
       imported = this.#import(located);
@@ -184,6 +208,7 @@ export class PluginLoader {
       packageDir: located.dir,
       entry: located.entry,
       source: label(located),
+      from: located.from,
     };
   }
 
@@ -246,6 +271,7 @@ export class PluginLoader {
     type: string,
     candidates: readonly string[],
     projectDir: string,
+    roots: readonly SearchRoot[],
     explicitPackage: string | undefined,
     notes: readonly string[],
   ): PluginNotFoundError {
@@ -261,11 +287,11 @@ export class PluginLoader {
       return new PluginNotFoundError(
         `plugin package '${explicitPackage}' for service type '${type}' is not installed`,
         candidates,
-        { hint: `looked from ${projectDir}; install it: ${installCommand(explicitPackage, pm)}` },
+        { hint: `looked from ${roots.map((r) => r.dir).join(", ")}; install it: ${installCommand(explicitPackage, pm)}` },
       );
     }
-    const installed = listInstalledPlugins(projectDir);
-    const hints = [`tried ${candidates.join(", ")} from ${projectDir}`, ...notes];
+    const installed = listInstalledPlugins(projectDir, roots);
+    const hints = [`tried ${candidates.join(", ")} from ${roots.map((r) => r.dir).join(", ")}`, ...notes];
     const provider = installed.find((p) => p.type === type);
     if (provider) hints.push(`'${provider.package}' provides it: set package = "${provider.package}"`);
     const suggestion = didYouMean(type, new Set([...builtinTypes(), ...installed.map((p) => p.type)]));

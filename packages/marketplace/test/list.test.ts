@@ -1,11 +1,30 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { BUILTIN_PLUGINS, listInstalledPlugins } from "../src/index.js";
+import { BUILTIN_PLUGINS, listInstalledPlugins, searchRoots } from "../src/index.js";
 import { addPackage, cleanup, importCount, makeProject, tempDir } from "./fixtures.js";
 
 afterEach(cleanup);
 
 describe("listInstalledPlugins", () => {
+  it("lists only plugins: a conventionally named package without the keyword or a clnrm field (plugin-kit) is not one", () => {
+    const root = makeProject();
+    addPackage(root, "@clnrm/plugin-kit", { keywords: ["clnrm", "testing"], clnrm: null });
+    addPackage(root, "@clnrm/plugin-generic-container", { clnrm: { types: ["generic_container"] } });
+    expect(listInstalledPlugins(root).map((r) => r.package)).toEqual(["@clnrm/plugin-generic-container"]);
+  });
+
+  it("searches each root in turn and says which one found a package (the first wins)", () => {
+    const project = makeProject();
+    const cwd = makeProject();
+    const cli = makeProject();
+    addPackage(project, "clnrm-plugin-a", { clnrm: { types: ["a"] } });
+    addPackage(cwd, "clnrm-plugin-a", { version: "9.0.0", clnrm: { types: ["a"] } });
+    addPackage(cwd, "clnrm-plugin-b", { clnrm: { types: ["b"] } });
+    addPackage(cli, "@clnrm/plugin-generic-container", { clnrm: { types: ["generic_container"] } });
+    const rows = listInstalledPlugins(project, searchRoots(project, { cwd, cliDirs: [join(cli, "node_modules", "x")] }));
+    expect(rows.map((r) => `${r.type}@${r.version}:${r.from}`)).toEqual(["a@1.0.0:project", "b@1.0.0:cwd", "generic_container@1.0.0:cli"]);
+  });
+
   it("lists plugin packages from package.json metadata, without importing them", () => {
     const workspace = tempDir();
     addPackage(workspace, "clnrm-plugin-parent", { clnrm: { types: ["parent"] } });
@@ -50,6 +69,7 @@ describe("listInstalledPlugins", () => {
       description: "run any container",
       official: true,
       path: join(root, "node_modules", "@clnrm", "plugin-generic-container"),
+      from: "project",
     });
     expect(rows.find((r) => r.type === "shadowed")!.version).toBe("2.0.0");
     expect(rows.find((r) => r.type === "bare")!.apiVersion).toBeUndefined();

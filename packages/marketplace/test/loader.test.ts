@@ -10,6 +10,9 @@ const coreVersion = (createRequire(import.meta.url)("@clnrm/core/package.json") 
 
 afterEach(cleanup);
 
+/** A loader that searches only the test file's project: not the cwd (this workspace) nor beside this package. */
+const isolated = () => new PluginLoader({ cwd: tempDir(), cliDirs: [] });
+
 async function rejection(p: Promise<unknown>): Promise<Error> {
   try {
     await p;
@@ -31,7 +34,7 @@ describe("resolution order", () => {
 
   it("an explicit package wins", async () => {
     const root = projectWithAll();
-    const r = await new PluginLoader().resolvePlugin("hello", { projectDir: root, explicitPackage: "my-hello" });
+    const r = await isolated().resolvePlugin("hello", { projectDir: root, explicitPackage: "my-hello" });
     expect(r.package).toBe("my-hello");
     expect(r.definition.description).toBe("my-hello plugin");
     expect(importCount(root, "@clnrm/plugin-hello")).toBe(0);
@@ -39,7 +42,7 @@ describe("resolution order", () => {
 
   it("an explicit package does not fall back to the conventions", async () => {
     const root = projectWithAll();
-    const err = await rejection(new PluginLoader().resolvePlugin("hello", { projectDir: root, explicitPackage: "other-hello" }));
+    const err = await rejection(isolated().resolvePlugin("hello", { projectDir: root, explicitPackage: "other-hello" }));
     expect(err).toBeInstanceOf(PluginNotFoundError);
     expect((err as PluginNotFoundError).candidates).toEqual(["other-hello"]);
     expect(err.message).toBe("plugin package 'other-hello' for service type 'hello' is not installed");
@@ -49,7 +52,7 @@ describe("resolution order", () => {
     const root = projectWithAll();
     addPackage(root, "@clnrm/plugin-generic-container", { clnrm: { types: ["generic_container"] } });
     addPackage(root, "clnrm-plugin-generic_container", { clnrm: { types: ["generic_container"] } });
-    const loader = new PluginLoader();
+    const loader = isolated();
     const gc = await loader.resolvePlugin("generic_container", { projectDir: root });
     expect(gc.package).toBe("@clnrm/plugin-generic-container");
     expect(gc.official).toBe(true);
@@ -62,14 +65,14 @@ describe("resolution order", () => {
     const a = makeProject();
     addPackage(a, "clnrm-plugin-hello");
     addPackage(a, "hello");
-    const r1 = await new PluginLoader().resolvePlugin("hello", { projectDir: a });
+    const r1 = await isolated().resolvePlugin("hello", { projectDir: a });
     expect(r1.package).toBe("clnrm-plugin-hello");
     expect(r1.official).toBe(false);
     expect(importCount(a, "hello")).toBe(0);
 
     const b = makeProject();
     addPackage(b, "hello");
-    const r2 = await new PluginLoader().resolvePlugin("hello", { projectDir: b });
+    const r2 = await isolated().resolvePlugin("hello", { projectDir: b });
     expect(r2.package).toBe("hello");
   });
 
@@ -77,19 +80,19 @@ describe("resolution order", () => {
     const root = makeProject();
     addPackage(root, "@acme/clnrm-plugin-db", { clnrm: { types: ["@acme/db"] } });
     addPackage(root, "@acme/db", { clnrm: { types: ["@acme/db"] } });
-    const r = await new PluginLoader().resolvePlugin("@acme/db", { projectDir: root });
+    const r = await isolated().resolvePlugin("@acme/db", { projectDir: root });
     expect(r.package).toBe("@acme/clnrm-plugin-db");
     expect(r.type).toBe("@acme/db");
 
     const only = makeProject();
     addPackage(only, "@acme/db", { clnrm: { types: ["@acme/db"] } });
-    expect((await new PluginLoader().resolvePlugin("@acme/db", { projectDir: only })).package).toBe("@acme/db");
+    expect((await isolated().resolvePlugin("@acme/db", { projectDir: only })).package).toBe("@acme/db");
   });
 
   it("skips a raw-name package that is not declared as a plugin, without importing it", async () => {
     const root = makeProject();
     addPackage(root, "redis", { keywords: ["database"], clnrm: null });
-    const err = await rejection(new PluginLoader().resolvePlugin("redis", { projectDir: root }));
+    const err = await rejection(isolated().resolvePlugin("redis", { projectDir: root }));
     expect(err).toBeInstanceOf(PluginNotFoundError);
     expect((err as PluginNotFoundError).hint).toContain("'redis' is installed but is not a clnrm plugin");
     expect(importCount(root, "redis")).toBe(0);
@@ -102,11 +105,11 @@ describe("resolution from the project directory", () => {
     const dir = addPackage(root, "clnrm-plugin-esm", { clnrm: { types: ["esm"] } });
     const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as Record<string, unknown>;
     write(join(dir, "package.json"), JSON.stringify({ ...pkg, exports: { ".": { import: "./index.js" } } }));
-    expect((await new PluginLoader().resolvePlugin("esm", { projectDir: root })).entry).toBe(join(dir, "index.js"));
+    expect((await isolated().resolvePlugin("esm", { projectDir: root })).entry).toBe(join(dir, "index.js"));
 
     const store = addPackage(root, "clnrm-plugin-linked", { clnrm: { types: ["linked"] } }, join(root, "node_modules", ".pnpm", "clnrm-plugin-linked@1.0.0", "node_modules", "clnrm-plugin-linked"));
     symlinkSync(store, join(root, "node_modules", "clnrm-plugin-linked"), "dir");
-    const linked = await new PluginLoader().resolvePlugin("linked", { projectDir: root });
+    const linked = await isolated().resolvePlugin("linked", { projectDir: root });
     expect(linked.version).toBe("1.0.0");
     expect(linked.packageDir).toBe(realpathSync(store));
   });
@@ -115,27 +118,55 @@ describe("resolution from the project directory", () => {
     const workspace = tempDir();
     addPackage(workspace, "clnrm-plugin-hello");
     const nested = makeProject({ dir: join(workspace, "packages", "app", "tests") });
-    const r = await new PluginLoader().resolvePlugin("hello", { projectDir: nested });
+    const r = await isolated().resolvePlugin("hello", { projectDir: nested });
     expect(r.packageDir).toContain(workspace);
 
     // a sibling project outside the workspace can't see it
     const outside = makeProject();
-    const err = await rejection(new PluginLoader().resolvePlugin("hello", { projectDir: outside }));
+    const err = await rejection(isolated().resolvePlugin("hello", { projectDir: outside }));
     expect(err).toBeInstanceOf(PluginNotFoundError);
   });
 
   it("does not see the packages installed next to clnrm itself", async () => {
     // `semver` (and @clnrm/core) resolve from this package, but not from a temp project
     const project = makeProject();
-    const err = await rejection(new PluginLoader().resolvePlugin("semver", { projectDir: project }));
+    const err = await rejection(isolated().resolvePlugin("semver", { projectDir: project }));
     expect(err).toBeInstanceOf(PluginNotFoundError);
     expect((err as PluginNotFoundError).candidates).toEqual(["@clnrm/plugin-semver", "clnrm-plugin-semver", "semver"]);
   });
 
   it("never imports a Node built-in for a raw name", async () => {
     const project = makeProject();
-    const err = await rejection(new PluginLoader().resolvePlugin("fs", { projectDir: project }));
+    const err = await rejection(isolated().resolvePlugin("fs", { projectDir: project }));
     expect(err).toBeInstanceOf(PluginNotFoundError);
+  });
+});
+
+describe("resolution beyond the test file's project", () => {
+  it("then from the cwd's project, then beside the running CLI, and says where from", async () => {
+    const outside = tempDir(); // a test file in a directory with no project, like /tmp
+    const cwd = makeProject();
+    const cli = makeProject();
+    addPackage(cwd, "clnrm-plugin-incwd", { clnrm: { types: ["incwd"] } });
+    addPackage(cli, "@clnrm/plugin-generic-container", { clnrm: { types: ["generic_container"] } });
+    addPackage(cli, "clnrm-plugin-incwd", { version: "2.0.0", clnrm: { types: ["incwd"] } });
+    const loader = new PluginLoader({ cwd, cliDirs: [join(cli, "node_modules", "@clnrm", "cli", "dist")] });
+    const gc = await loader.resolvePlugin("generic_container", { projectDir: outside });
+    expect([gc.from, gc.packageDir]).toEqual(["cli", join(cli, "node_modules", "@clnrm", "plugin-generic-container")]);
+    const inCwd = await loader.resolvePlugin("incwd", { projectDir: outside });
+    expect([inCwd.from, inCwd.version]).toEqual(["cwd", "1.0.0"]);
+    addPackage(outside, "clnrm-plugin-incwd", { version: "3.0.0", clnrm: { types: ["incwd"] } });
+    const own = await new PluginLoader({ cwd, cliDirs: [] }).resolvePlugin("incwd", { projectDir: outside });
+    expect([own.from, own.version]).toEqual(["project", "3.0.0"]);
+  });
+
+  it("a typo's hint names the installed plugin beside the CLI instead of telling the user to install it", async () => {
+    const cli = makeProject();
+    addPackage(cli, "@clnrm/plugin-generic-container", { clnrm: { types: ["generic_container"] } });
+    const loader = new PluginLoader({ cwd: tempDir(), cliDirs: [cli] });
+    const err = (await rejection(loader.resolvePlugin("generic_containr", { projectDir: tempDir() }))) as PluginNotFoundError;
+    expect(err.hint).toContain("did you mean 'generic_container'? (@clnrm/plugin-generic-container is installed)");
+    expect(err.hint).not.toContain("add -D");
   });
 });
 
@@ -150,7 +181,7 @@ describe("paths and URLs as types", () => {
       write(evil, `import { writeFileSync } from "node:fs"; writeFileSync(${JSON.stringify(marker)}, "1"); export default {};\n`);
       const type = raw === "EVIL_ABS" ? evil : raw === "EVIL_URL" ? `file://${evil}` : raw;
       const projectDir = raw.startsWith("../") ? join(root, "sub") : root;
-      const err = await rejection(new PluginLoader().resolvePlugin(type, { projectDir }));
+      const err = await rejection(isolated().resolvePlugin(type, { projectDir }));
       expect(err).toBeInstanceOf(ValidationError);
       expect(err.message).toMatch(/^type ".*" is not a plugin name/);
       if (type === "./evil.js") {
@@ -165,7 +196,7 @@ describe("explicit local packages", () => {
   it("loads a relative directory with a package.json, resolved against the project dir", async () => {
     const root = makeProject();
     addPackage(root, "local-hello", {}, join(root, "local-plugin"));
-    const r = await new PluginLoader().resolvePlugin("hello", { projectDir: root, explicitPackage: "./local-plugin" });
+    const r = await isolated().resolvePlugin("hello", { projectDir: root, explicitPackage: "./local-plugin" });
     expect(r.package).toBe("./local-plugin");
     expect(r.packageDir).toBe(join(root, "local-plugin"));
     expect(r.version).toBe("1.0.0");
@@ -177,7 +208,7 @@ describe("explicit local packages", () => {
     write(join(root, "plugins", "one.js"), `export default ${defSource("one")};\n`);
     const testDir = join(root, "tests");
     write(join(testDir, "x.clnrm.toml"), "");
-    const r = await new PluginLoader().resolvePlugin("one", { projectDir: testDir, explicitPackage: "../plugins/one.js" });
+    const r = await isolated().resolvePlugin("one", { projectDir: testDir, explicitPackage: "../plugins/one.js" });
     expect(r.entry).toBe(join(root, "plugins", "one.js"));
     expect(r.packageDir).toBeUndefined();
     expect(r.source).toBe("../plugins/one.js");
@@ -185,7 +216,7 @@ describe("explicit local packages", () => {
 
   it("reports a missing local plugin", async () => {
     const root = makeProject();
-    const err = await rejection(new PluginLoader().resolvePlugin("hello", { projectDir: root, explicitPackage: "./nope" }));
+    const err = await rejection(isolated().resolvePlugin("hello", { projectDir: root, explicitPackage: "./nope" }));
     expect(err).toBeInstanceOf(PluginNotFoundError);
     expect(err.message).toBe("local plugin './nope' for service type 'hello' not found");
     expect((err as PluginNotFoundError).hint).toContain(join(root, "nope"));
@@ -196,7 +227,7 @@ describe("checks", () => {
   it("refuses a package whose default export is not a branded definition", async () => {
     const root = makeProject();
     addPackage(root, "clnrm-plugin-hello", { defaultExport: `{ type: "hello", create() {} }` });
-    const err = await rejection(new PluginLoader().resolvePlugin("hello", { projectDir: root }));
+    const err = await rejection(isolated().resolvePlugin("hello", { projectDir: root }));
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.message).toBe(
       "package 'clnrm-plugin-hello' does not export a clnrm plugin (default export must be definePlugin({...}))",
@@ -206,13 +237,13 @@ describe("checks", () => {
   it("refuses an array with an unbranded element", async () => {
     const root = makeProject();
     addPackage(root, "clnrm-plugin-hello", { defaultExport: `[${defSource("hello")}, { type: "x" }]` });
-    await expect(new PluginLoader().resolvePlugin("hello", { projectDir: root })).rejects.toThrow(/does not export a clnrm plugin/);
+    await expect(isolated().resolvePlugin("hello", { projectDir: root })).rejects.toThrow(/does not export a clnrm plugin/);
   });
 
   it("refuses a definition built for another plugin API version", async () => {
     const root = makeProject();
     addPackage(root, "clnrm-plugin-future", { version: "1.2.0", clnrm: { types: ["future"] }, defaultExport: defSource("future", 2) });
-    const err = await rejection(new PluginLoader().resolvePlugin("future", { projectDir: root }));
+    const err = await rejection(isolated().resolvePlugin("future", { projectDir: root }));
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.message).toBe(
       `plugin 'clnrm-plugin-future@1.2.0' uses plugin API v2, this clnrm (@clnrm/core ${coreVersion}) supports v1; upgrade @clnrm/cli or install a version of clnrm-plugin-future built for API v1`,
@@ -222,7 +253,7 @@ describe("checks", () => {
   it("refuses a manifest apiVersion it doesn't support before importing", async () => {
     const root = makeProject();
     addPackage(root, "clnrm-plugin-future", { version: "2.0.0", clnrm: { types: ["future"], apiVersion: 3 } });
-    await expect(new PluginLoader().resolvePlugin("future", { projectDir: root })).rejects.toThrow(
+    await expect(isolated().resolvePlugin("future", { projectDir: root })).rejects.toThrow(
       "plugin 'clnrm-plugin-future@2.0.0' uses plugin API v3",
     );
     expect(importCount(root, "clnrm-plugin-future")).toBe(0);
@@ -231,7 +262,7 @@ describe("checks", () => {
   it("refuses a package whose @clnrm/core peer range the running core doesn't satisfy, before importing", async () => {
     const root = makeProject();
     addPackage(root, "clnrm-plugin-hello", { version: "3.1.0", peerCore: "^9.0.0" });
-    const err = await rejection(new PluginLoader().resolvePlugin("hello", { projectDir: root }));
+    const err = await rejection(isolated().resolvePlugin("hello", { projectDir: root }));
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.message).toContain("plugin 'clnrm-plugin-hello@3.1.0' requires @clnrm/core ^9.0.0");
     expect(err.message).toContain(`this clnrm has @clnrm/core ${coreVersion}`);
@@ -260,7 +291,7 @@ describe("checks", () => {
   it("ignores a peer range it can't parse (workspace:^)", async () => {
     const root = makeProject();
     addPackage(root, "clnrm-plugin-hello", { peerCore: "workspace:^" });
-    expect((await new PluginLoader().resolvePlugin("hello", { projectDir: root })).type).toBe("hello");
+    expect((await isolated().resolvePlugin("hello", { projectDir: root })).type).toBe("hello");
   });
 });
 
@@ -271,7 +302,7 @@ describe("multi-type packages", () => {
       clnrm: { types: ["llm_a", "llm_b"] },
       defaultExport: `[${defSource("llm_a")}, ${defSource("llm_b")}]`,
     });
-    const loader = new PluginLoader();
+    const loader = isolated();
     const a = await loader.resolvePlugin("llm_a", { projectDir: root, explicitPackage: "clnrm-plugin-llm" });
     const b = await loader.resolvePlugin("llm_b", { projectDir: root, explicitPackage: "clnrm-plugin-llm" });
     expect([a.definition.type, b.definition.type]).toEqual(["llm_a", "llm_b"]);
@@ -281,14 +312,14 @@ describe("multi-type packages", () => {
   it("accepts { plugins: [...] } as the default export", async () => {
     const root = makeProject();
     addPackage(root, "clnrm-plugin-pair", { clnrm: null, defaultExport: `{ plugins: [${defSource("one")}, ${defSource("two")}] }` });
-    const r = await new PluginLoader().resolvePlugin("two", { projectDir: root, explicitPackage: "clnrm-plugin-pair" });
+    const r = await isolated().resolvePlugin("two", { projectDir: root, explicitPackage: "clnrm-plugin-pair" });
     expect(r.definition.type).toBe("two");
   });
 
   it("says which types a package provides when the requested one is missing", async () => {
     const root = makeProject();
     addPackage(root, "clnrm-plugin-llm", { clnrm: null, defaultExport: `[${defSource("llm_a")}, ${defSource("llm_b")}]` });
-    const err = await rejection(new PluginLoader().resolvePlugin("llm_c", { projectDir: root, explicitPackage: "clnrm-plugin-llm" }));
+    const err = await rejection(isolated().resolvePlugin("llm_c", { projectDir: root, explicitPackage: "clnrm-plugin-llm" }));
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.message).toBe("package 'clnrm-plugin-llm@1.0.0' does not provide service type 'llm_c' (it provides 'llm_a', 'llm_b')");
   });
@@ -297,7 +328,7 @@ describe("multi-type packages", () => {
     const root = makeProject();
     addPackage(root, "clnrm-plugin-llm", { clnrm: { types: ["llm_a"] } });
     await expect(
-      new PluginLoader().resolvePlugin("llm_c", { projectDir: root, explicitPackage: "clnrm-plugin-llm" }),
+      isolated().resolvePlugin("llm_c", { projectDir: root, explicitPackage: "clnrm-plugin-llm" }),
     ).rejects.toThrow("(it provides 'llm_a')");
     expect(importCount(root, "clnrm-plugin-llm")).toBe(0);
   });
@@ -307,7 +338,7 @@ describe("not found", () => {
   it("names the candidates, suggests a built-in and the install command (pnpm)", async () => {
     const root = makeProject();
     write(join(root, "pnpm-lock.yaml"), "lockfileVersion: '9.0'\n");
-    const err = await rejection(new PluginLoader().resolvePlugin("olama", { projectDir: root }));
+    const err = await rejection(isolated().resolvePlugin("olama", { projectDir: root }));
     expect(err).toBeInstanceOf(PluginNotFoundError);
     const e = err as PluginNotFoundError;
     expect(e.code).toBe("plugin_not_found");
@@ -323,13 +354,13 @@ describe("not found", () => {
     write(join(root, "yarn.lock"), "");
     const nested = join(root, "tests", "e2e");
     write(join(nested, "a.clnrm.toml"), "");
-    const err = await rejection(new PluginLoader().resolvePlugin("surreal", { projectDir: nested }));
+    const err = await rejection(isolated().resolvePlugin("surreal", { projectDir: nested }));
     expect((err as PluginNotFoundError).hint).toContain("did you mean 'surrealdb'? install it with: yarn add -D @clnrm/plugin-surrealdb");
   });
 
   it("falls back to npm", async () => {
     const root = makeProject();
-    const err = await rejection(new PluginLoader().resolvePlugin("zzz_nothing_like_it", { projectDir: root }));
+    const err = await rejection(isolated().resolvePlugin("zzz_nothing_like_it", { projectDir: root }));
     expect((err as PluginNotFoundError).hint).toContain("npm install -D @clnrm/plugin-zzz-nothing-like-it");
     expect((err as PluginNotFoundError).hint).not.toContain("did you mean");
   });
@@ -337,7 +368,7 @@ describe("not found", () => {
   it("suggests an installed plugin's type", async () => {
     const root = makeProject();
     addPackage(root, "clnrm-plugin-kafka", { clnrm: { types: ["kafka"] } });
-    const err = await rejection(new PluginLoader().resolvePlugin("kafk", { projectDir: root }));
+    const err = await rejection(isolated().resolvePlugin("kafk", { projectDir: root }));
     expect((err as PluginNotFoundError).hint).toContain("did you mean 'kafka'? (clnrm-plugin-kafka is installed)");
     expect((err as PluginNotFoundError).hint).not.toContain("install it");
     expect(importCount(root, "clnrm-plugin-kafka")).toBe(0);
@@ -346,7 +377,7 @@ describe("not found", () => {
   it("points at an installed package that provides the type under another name", async () => {
     const root = makeProject({ devDependencies: { "my-stack": "1.0.0" } });
     addPackage(root, "my-stack", { clnrm: { types: ["kafka"] } });
-    const err = await rejection(new PluginLoader().resolvePlugin("kafka", { projectDir: root }));
+    const err = await rejection(isolated().resolvePlugin("kafka", { projectDir: root }));
     expect((err as PluginNotFoundError).hint).toContain(`'my-stack' provides it: set package = "my-stack"`);
   });
 });
@@ -356,7 +387,7 @@ describe("laziness and caching", () => {
     const root = makeProject();
     addPackage(root, "clnrm-plugin-one", { clnrm: { types: ["one"] } });
     addPackage(root, "clnrm-plugin-two", { clnrm: { types: ["two"] } });
-    const loader = new PluginLoader();
+    const loader = isolated();
     await loader.resolvePlugin("one", { projectDir: root });
     expect(importCount(root, "clnrm-plugin-one")).toBe(1);
     expect(importCount(root, "clnrm-plugin-two")).toBe(0);
