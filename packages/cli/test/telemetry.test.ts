@@ -8,12 +8,12 @@ afterEach(() => clearSecrets());
 describe("redaction", () => {
   it("redacts by key name, by registered secret value (inside strings and arrays), and via the extra redactor", () => {
     registerSecret("s3cr3t-value");
-    registerSecret("ab"); // too short to register
+    registerSecret("ab"); // short: redacted as a whole token only
     const out = redactAttributes(
-      { "db.password": "x", "api.token": 5, "clnrm.step": "login with s3cr3t-value now", list: ["a", "s3cr3t-value"], plain: "ab", n: 1, "clnrm.keyring": "kept" },
+      { "db.password": "x", "api.token": 5, "clnrm.step": "login with s3cr3t-value now", list: ["a", "s3cr3t-value"], plain: "ab", word: "abc ab", n: 1, "clnrm.keyring": "kept" },
       (k, v) => (k === "n" ? 2 : v),
     );
-    expect(out).toEqual({ "db.password": REDACTED, "api.token": REDACTED, "clnrm.step": `login with ${REDACTED} now`, list: ["a", REDACTED], plain: "ab", n: 2, "clnrm.keyring": "kept" });
+    expect(out).toEqual({ "db.password": REDACTED, "api.token": REDACTED, "clnrm.step": `login with ${REDACTED} now`, list: ["a", REDACTED], plain: REDACTED, word: `abc ${REDACTED}`, n: 2, "clnrm.keyring": "kept" });
   });
 
   it("registers secret-looking env values only", () => {
