@@ -46,10 +46,24 @@ describe("clnrm plugins", () => {
     expect(r.code, r.stderr).toBe(0);
     const row = r.stdout.split("\n").find((l) => l.startsWith("@acme/hello "));
     expect(row?.split(/\s+/).slice(0, 5)).toEqual(["@acme/hello", "@acme/clnrm-plugin-hello", "1.2.3", "v1", "third-party"]);
-    expect(r.stdout).toContain("built-in plugins not installed");
+    expect(row?.split(/\s+/)[5]).toBe("project");
     const json = JSON.parse(clnrm(dir, "plugins", "list", "--json").stdout);
-    expect(json.installed).toHaveLength(1);
-    expect(json.available.map((a: { type: string }) => a.type)).toContain("ollama");
+    expect(json.installed.filter((p: { from: string }) => p.from === "project")).toHaveLength(1);
+  });
+
+  it("shows where each plugin resolves from: generic_container beside clnrm, never @clnrm/plugin-kit", () => {
+    const dir = project({
+      "node_modules/@clnrm/plugin-kit/package.json": JSON.stringify({ name: "@clnrm/plugin-kit", version: "0.1.0", keywords: ["clnrm", "testing"] }),
+    });
+    const r = clnrm(dir, "plugins");
+    expect(r.code, r.stderr).toBe(0);
+    const row = r.stdout.split("\n").find((l) => l.startsWith("generic_container "));
+    expect(row).toContain("@clnrm/plugin-generic-container");
+    expect(row).toContain("beside clnrm");
+    expect(r.stdout).not.toContain("plugin-kit");
+    const json = JSON.parse(clnrm(dir, "plugins", "--json").stdout) as { installed: { type: string; from: string }[]; available: { type: string }[] };
+    expect(json.installed.find((p) => p.type === "generic_container")?.from).toBe("cli");
+    expect(json.available.map((a) => a.type)).not.toContain("generic_container");
   });
 
   it("refuses a third-party install without a terminal and without --yes (exit 2), installing nothing", () => {
