@@ -74,6 +74,8 @@ export interface ExecOptions {
   workdir?: string;
   user?: string;
   timeoutMs?: number;
+  /** Sees every chunk of output as it arrives; the result keeps only a bounded head and tail (BoundedOutput). */
+  onOutput?: (stream: "stdout" | "stderr", chunk: Buffer) => void;
 }
 
 export interface ExecResult {

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { type ExecResult, fmtMs, type RunningContainer, sleep, untilAborted } from "@clnrm/core";
+import { constants } from "node:os";
+import { BoundedOutput, type ExecOptions, type ExecResult, fmtMs, type RunningContainer, sleep, untilAborted } from "@clnrm/core";
 import type { StepConfig } from "./schema.js";
 
 export interface StepResult {
@@ -16,43 +17,105 @@ export interface StepResult {
   readonly failure?: string;
 }
 
-const MAX_CAPTURE = 1024 * 1024;
+/** Process groups of host steps still running; killed if clnrm exits while they are. */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
 
-/** Runs a command on the host, with a timeout, capturing stdout and stderr separately. */
-export function execOnHost(command: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs: number; signal?: AbortSignal }): Promise<ExecResult> {
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // the group is already gone
+  }
+}
+
+/** How long a host step's pipes may stay open after its process group is killed (a process that left the group can hold them). */
+const PIPE_GRACE_MS = 200;
+
+/**
+ * Runs a command on the host, with a timeout, capturing stdout and stderr separately (a bounded head
+ * and tail of each). The command runs in its own process group, and the whole group is killed when
+ * the command ends, at its timeout and when `signal` aborts: nothing it started outlives the step.
+ */
+export function execOnHost(
+  command: string[],
+  options: { env?: Record<string, string>; cwd?: string; timeoutMs: number; signal?: AbortSignal; onOutput?: ExecOptions["onOutput"] },
+): Promise<ExecResult> {
   const started = performance.now();
+  const stdout = new BoundedOutput();
+  const stderr = new BoundedOutput();
   return new Promise((resolve) => {
     const [cmd, ...args] = command;
-    const child = spawn(cmd!, args, {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      if (stdout.length < MAX_CAPTURE) stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      if (stderr.length < MAX_CAPTURE) stderr += d.toString();
-    });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, options.timeoutMs);
-    const finish = (exitCode: number, extra = "") => {
-      clearTimeout(timer);
-      resolve({ exitCode, stdout, stderr: stderr + extra, durationMs: performance.now() - started });
+    let ended: "timeout" | "aborted" | undefined;
+    let exitCode = 1;
+    let settled = false;
+    let grace: NodeJS.Timeout | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let pid: number | undefined;
+    const stop = () => {
+      if (pid !== undefined) killGroup(pid);
     };
+    const onAbort = () => {
+      ended ??= "aborted";
+      stop();
+    };
+    const finish = (code: number, extra = "") => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(grace);
+      options.signal?.removeEventListener("abort", onAbort);
+      if (pid !== undefined) liveGroups.delete(pid);
+      resolve({ exitCode: code, stdout: stdout.text(), stderr: stderr.text() + extra, durationMs: performance.now() - started });
+    };
+    const done = () => {
+      if (ended === "timeout") finish(124, `timed out after ${fmtMs(options.timeoutMs)}\n`);
+      else if (ended === "aborted") finish(130, "interrupted\n");
+      else finish(exitCode);
+    };
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(cmd!, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    } catch (err) {
+      finish(126, `${cmd}: ${(err as Error).message}\n`);
+      return;
+    }
+    pid = child.pid;
+    if (pid !== undefined) {
+      liveGroups.add(pid);
+      if (!exitHookInstalled) {
+        exitHookInstalled = true;
+        process.on("exit", () => liveGroups.forEach(killGroup));
+      }
+    }
+    child.stdout!.on("data", (d: Buffer) => {
+      stdout.push(d);
+      options.onOutput?.("stdout", d);
+    });
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr.push(d);
+      options.onOutput?.("stderr", d);
+    });
+    timer = setTimeout(() => {
+      ended ??= "timeout";
+      stop();
+    }, options.timeoutMs);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
     child.on("error", (err: NodeJS.ErrnoException) => {
       finish(err.code === "ENOENT" ? 127 : 126, `${cmd}: ${err.code === "ENOENT" ? "command not found" : err.message}\n`);
     });
-    child.on("close", (code, sig) => {
-      if (timedOut) finish(124, `timed out after ${fmtMs(options.timeoutMs)}\n`);
-      else finish(code ?? (sig ? 128 : 1));
+    child.on("exit", (code, sig) => {
+      exitCode = code ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0);
+      // The step ends with its command: whatever the command left running in its group goes too.
+      stop();
+      grace = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        done();
+      }, PIPE_GRACE_MS);
     });
+    child.on("close", done);
   });
 }
 
@@ -88,6 +151,11 @@ export interface StepTarget {
 /** Runs one step with its retries. The step's values must already be interpolated. */
 export async function runStep(step: StepConfig, target: StepTarget, signal: AbortSignal): Promise<StepResult> {
   const started = performance.now();
+  // A step that names a service runs in its container, never on the host.
+  if (step.service && !target.container) {
+    const failure = `service '${step.service}' has no container to exec in`;
+    return { name: step.name, service: step.service, status: "failed", exitCode: undefined, stdout: "", stderr: "", durationMs: 0, attempts: 0, failure };
+  }
   let attempts = 0;
   let last: ExecResult | undefined;
   let failure: string | undefined;
