@@ -13,5 +13,4 @@ export * from "./config.js";
 export { z } from "zod";
 export * from "./secrets.js";
 export * from "./repo.js";
-export * from "./regex.js";
 export * from "./output.js";

@@ -39,6 +39,8 @@ export interface LifecycleOptions {
   onStateChange?: (state: LifecycleState, service: string) => void;
   /** Extra span attributes (image, ...). Values must already be redacted. */
   attributes?: Record<string, string | number | boolean>;
+  /** The plugin's role: a chaos service's containers are sidecars, so its handle needs no primary. */
+  role?: "service" | "chaos";
 }
 
 export type LifecycleStartContext = Omit<StartContext, "startupTimeoutMs" | "signal" | "service"> & {
@@ -113,8 +115,8 @@ export class ServiceLifecycle {
       } catch (err) {
         lastError = this.#wrap(err);
         await scope.release();
-        // A missing image or GPU runtime won't appear between attempts.
-        if (lastError.environment) break;
+        // A missing image or GPU runtime won't appear between attempts, nor will a plugin's bug.
+        if (lastError.environment || contractErrors.has(lastError)) break;
       }
     }
     this.#to("failed");
@@ -136,7 +138,19 @@ export class ServiceLifecycle {
           signal: controller.signal,
           startupTimeoutMs: startMs,
         });
-        scope.adopt(handle.containers);
+        scope.adopt(Array.isArray(handle?.containers) ? handle.containers : []);
+        const problem = handleProblem(handle, this.service, this.#opts.role);
+        if (problem) {
+          const err = new ContainerError(`plugin '${this.#opts.pluginType}' returned an invalid handle for service '${this.service}': ${problem}`, {
+            service: this.service,
+            hint: "this is a bug in the plugin; see the ServiceHandle contract in docs/plugin-authoring.md",
+          });
+          contractErrors.add(err);
+          if (handle && typeof handle === "object" && typeof this.#opts.plugin.stop === "function") {
+            await this.#opts.plugin.stop(handle, { service: this.service, runId: ctx.runId, log: ctx.log }).catch(() => {});
+          }
+          throw err;
+        }
         try {
           // Abandoned (timed out or cancelled) while the plugin was starting: don't go on to health.
           if (controller.signal.aborted) throw controller.signal.reason;
@@ -276,6 +290,31 @@ export class ServiceLifecycle {
   #span<T>(phase: string, attrs: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
     return withSpan(`clnrm.service.${phase}`, { "clnrm.service": this.service, "clnrm.plugin": this.#opts.pluginType, ...this.#opts.attributes, ...attrs }, fn);
   }
+}
+
+/** Errors that say a plugin broke its contract: retrying the start won't help. */
+const contractErrors = new WeakSet<object>();
+
+/**
+ * What is wrong with a handle a plugin's start returned, or undefined when it keeps the contract:
+ * `service` is the service's name, `containers` an array, `primary` (required when there are
+ * containers, except for a chaos plugin's sidecars) one of them, and every output a scalar.
+ */
+export function handleProblem(handle: unknown, service: string, role: "service" | "chaos" = "service"): string | undefined {
+  if (typeof handle !== "object" || handle === null) return `start resolved to ${handle === null ? "null" : typeof handle}, not a ServiceHandle`;
+  const h = handle as Partial<Record<keyof ServiceHandle, unknown>>;
+  if (h.service !== service) return `handle.service is ${JSON.stringify(h.service)}, expected "${service}"`;
+  if (!Array.isArray(h.containers)) return "handle.containers is not an array";
+  if (h.primary !== undefined && !h.containers.includes(h.primary)) return "handle.primary is not one of handle.containers";
+  if (h.primary === undefined && h.containers.length > 0 && role !== "chaos") {
+    return `handle.primary is missing (${h.containers.length} container${h.containers.length === 1 ? "" : "s"} returned); steps exec in the primary container`;
+  }
+  if (typeof h.outputs !== "object" || h.outputs === null || Array.isArray(h.outputs)) return "handle.outputs is not an object of strings, numbers and booleans";
+  for (const [key, value] of Object.entries(h.outputs)) {
+    const ok = typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value));
+    if (!ok) return `output '${key}' is ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}; outputs must be strings, finite numbers or booleans`;
+  }
+  return undefined;
 }
 
 /**

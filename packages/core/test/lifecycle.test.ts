@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { ContainerError, HealthError, InternalError, TimeoutError, ValidationError } from "../src/errors.js";
-import { backoffDelay, DEFAULT_RETRY, fmtMs, ResourceScope, ServiceLifecycle, sleep, withTimeout } from "../src/lifecycle.js";
+import { backoffDelay, DEFAULT_RETRY, fmtMs, handleProblem, ResourceScope, ServiceLifecycle, sleep, withTimeout } from "../src/lifecycle.js";
 import type { LifecycleState } from "../src/state.js";
 import { aborted, delay, FakeBackend, FakePlugin, type FakePluginHooks, recordingLog, runOne, startContext } from "./fake-backend.js";
 
@@ -330,7 +330,7 @@ describe("ServiceLifecycle: health", () => {
         start: async (ctx) => {
           // Started through the raw backend: only the handle tells the lifecycle about it.
           const c = await backend.run({ image: "x" }, { runId: ctx.runId, service: ctx.service });
-          return { service: ctx.service, containers: [c], outputs: {} };
+          return { service: ctx.service, primary: c, containers: [c], outputs: {} };
         },
         healthCheck: async () => ({ status: "unhealthy", reason: "no" }),
       },
@@ -594,5 +594,23 @@ describe("fmtMs", () => {
     [120_000, "2 min"],
   ])("%d → %s", (ms, s) => {
     expect(fmtMs(ms)).toBe(s);
+  });
+});
+
+describe("handleProblem", () => {
+  const c = {} as never;
+  it("accepts a chaos plugin's sidecars without a primary, but not a service's", () => {
+    expect(handleProblem({ service: "x", containers: [c], outputs: {} }, "x", "chaos")).toBeUndefined();
+    expect(handleProblem({ service: "x", containers: [c], outputs: {} }, "x")).toMatch(/primary is missing/);
+  });
+  it("rejects outputs that are not finite scalars", () => {
+    expect(handleProblem({ service: "x", primary: c, containers: [c], outputs: { n: Number.NaN } }, "x")).toMatch(/output 'n'/);
+    expect(handleProblem({ service: "x", primary: c, containers: [c], outputs: { a: [1] } }, "x")).toMatch(/output 'a' is an array/);
+    expect(handleProblem({ service: "x", primary: c, containers: [c], outputs: { ok: 1, s: "s", b: true } }, "x")).toBeUndefined();
+  });
+  it("does not retry a start whose handle breaks the contract", async () => {
+    const { backend, plugin, lifecycle } = setup({ start: async (ctx) => ({ service: ctx.service, containers: [], outputs: { bad: null as never } }) }, { retry: { attempts: 3, initialDelayMs: 1 } });
+    await expect(lifecycle.start(startContext(backend))).rejects.toThrow(/plugin 'fake' returned an invalid handle for service 'db': output 'bad' is null/);
+    expect(plugin.starts).toHaveLength(1);
   });
 });

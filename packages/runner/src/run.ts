@@ -123,6 +123,7 @@ export class ServiceSet {
         service: svc.name,
         pluginType: svc.type,
         plugin,
+        ...(svc.plugin.definition.role ? { role: svc.plugin.definition.role } : {}),
         retry: { attempts: svc.startAttempts ?? defaults?.startAttempts ?? 1 },
         ...(startMs ? { timeouts: { startMs, healthMs: startMs } } : {}),
         attributes: { "clnrm.package": svc.plugin.package, "clnrm.run": this.runId },
