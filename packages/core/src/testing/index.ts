@@ -80,7 +80,8 @@ export function pluginConformance(options: ConformanceOptions): void {
     it("is a branded definition with a supported apiVersion and a description", () => {
       expect(isPluginDefinition(definition)).toBe(true);
       expect(SUPPORTED_API_VERSIONS).toContain(definition.apiVersion);
-      expect(definition.type).toMatch(/^[a-z0-9][a-z0-9_.-]*$/);
+      // `kafka`, or scoped like an npm package: `@acme/kafka`.
+      expect(definition.type).toMatch(/^(@[a-z0-9][a-z0-9_.-]*\/)?[a-z0-9][a-z0-9_.-]*$/);
       expect(definition.description.length).toBeGreaterThan(0);
     });
 
