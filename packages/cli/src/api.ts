@@ -4,6 +4,12 @@
 //     import { startServices } from "@clnrm/cli/api";
 //     await using env = await startServices("tests/web.clnrm.toml");
 //     const res = await fetch(`${env.output("web", "url")}/health`);
+import { addCliDir } from "@clnrm/marketplace/list";
+
+// Plugins that come with the CLI (generic_container) resolve from beside it, as for the `clnrm`
+// binary: under pnpm's strict layout a user's project cannot see the CLI's own dependencies.
+addCliDir(import.meta.dirname);
+
 export { RunningServices, startServices, type RunEvent, type StartServicesOptions } from "@clnrm/runner";
 export {
   CleanroomError,

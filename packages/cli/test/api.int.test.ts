@@ -18,6 +18,12 @@ describe("@clnrm/cli/api", () => {
     expect(pkg.exports["./api"]).toEqual({ types: "./dist/api.d.ts", default: "./dist/api.js" });
   });
 
+  it("adds the CLI's own directory to the plugin search roots (pnpm's strict layout hides its dependencies from the project)", async () => {
+    await import("@clnrm/cli/api");
+    const { searchRoots } = await import("@clnrm/marketplace/list");
+    expect(searchRoots("/nowhere", { cwd: "/nowhere" })).toContainEqual({ dir: join(import.meta.dirname, "../dist"), from: "cli" });
+  });
+
   it("starts a generic_container service with `await using` and tears it down on scope exit", async () => {
     const api = await import("@clnrm/cli/api");
     expect(typeof api.startServices).toBe("function");
