@@ -22,6 +22,8 @@ export {
   type RegistryPackageInfo,
   type SearchResult,
   fetchPackageInfo,
+  findPluginPackage,
+  incompatibility,
   packageForName,
   searchPlugins,
 } from "./registry.js";

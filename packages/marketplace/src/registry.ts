@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
-import { ValidationError } from "@clnrm/core";
-import { inRange, isRange } from "./semver.js";
-import { BUILTIN_PLUGINS } from "./builtins.js";
+import { SUPPORTED_API_VERSIONS, ValidationError } from "@clnrm/core";
+import { inRange, isRange, maxInRange } from "./semver.js";
+import { BUILTIN_PLUGINS, COMMUNITY_PREFIX, OFFICIAL_PREFIX } from "./builtins.js";
+import { candidatesFor } from "./names.js";
 import { type ClnrmManifest, type PackageJson, clnrmManifest, runningCoreVersion } from "./manifest.js";
 import { type RegistryConfig, authHeader, registryFor, withSlash } from "./npmrc.js";
 
@@ -23,6 +24,8 @@ export interface SearchResult {
 export interface RegistryPackageInfo {
   readonly name: string;
   readonly latest: string | undefined;
+  /** The version the rest describes: `latest`, or the one a requested version, tag or range picks. */
+  readonly version: string | undefined;
   readonly versions: readonly string[];
   readonly description: string | undefined;
   readonly manifest: ClnrmManifest | undefined;
@@ -41,16 +44,78 @@ export interface RegistryClientOptions {
   readonly onRegistryError?: (err: Error) => void;
 }
 
-/**
- * The package a name given to `clnrm plugins info/install` stands for: a built-in type maps to its
- * official package (`ollama` → `@clnrm/plugin-ollama`); anything else is taken as a package name. A
- * trailing `@version`/`@range` is kept apart.
- */
-export function packageForName(input: string): { name: string; spec: string | undefined } {
+/** Splits a trailing `@version`/`@range`/`@tag` off a name (`@scope/x@^1` → `@scope/x`, `^1`). */
+function splitSpec(input: string): { bare: string; spec: string | undefined } {
   const at = input.lastIndexOf("@");
   const [bare, spec] = at > 0 ? [input.slice(0, at), input.slice(at + 1)] : [input, undefined];
+  return { bare, spec: spec || undefined };
+}
+
+/** True for a name that already follows a plugin package convention (so it is not read as a type). */
+function isPluginPackageName(name: string): boolean {
+  return name.startsWith(OFFICIAL_PREFIX) || name.startsWith(COMMUNITY_PREFIX) || /^@[^/]+\/clnrm-plugin-/.test(name);
+}
+
+/**
+ * The package a name given to `clnrm plugins info/install/remove` most likely stands for, without asking a
+ * registry: a built-in type maps to its official package (`ollama` → `@clnrm/plugin-ollama`), a scoped type
+ * to its scope's convention (`@acme/redis` → `@acme/clnrm-plugin-redis`); anything else is taken as a
+ * package name. A trailing `@version`/`@range` is kept apart.
+ */
+export function packageForName(input: string): { name: string; spec: string | undefined } {
+  const { bare, spec } = splitSpec(input);
   const builtin = BUILTIN_PLUGINS[bare];
-  return { name: builtin ? builtin.package : bare, spec: spec || undefined };
+  if (builtin) return { name: builtin.package, spec };
+  const scoped = /^(@[^/]+)\/(.+)$/.exec(bare);
+  if (scoped && !isPluginPackageName(bare)) return { name: `${scoped[1]}/${COMMUNITY_PREFIX}${scoped[2]}`, spec };
+  return { name: bare, spec };
+}
+
+/**
+ * The registry package for a name as a test file's `type` writes it, or a package name: the candidates
+ * of `candidatesFor` (a package name stands for itself), each asked of the registry npm would install it
+ * from (its scope's `@scope:registry`), first found wins. With a version, tag or range, the info describes
+ * the version it picks. Throws a ValidationError naming the candidates and registries when none has it.
+ */
+export async function findPluginPackage(
+  input: string,
+  config: RegistryConfig,
+  options: RegistryClientOptions = {},
+): Promise<RegistryPackageInfo & { spec: string | undefined }> {
+  const { bare, spec } = splitSpec(input);
+  const candidates = BUILTIN_PLUGINS[bare] ? [BUILTIN_PLUGINS[bare].package] : isPluginPackageName(bare) ? [bare] : candidatesFor(bare);
+  for (const name of candidates) {
+    const info = await fetchPackageInfo(name, config, { ...options, ...(spec ? { version: spec } : {}) });
+    if (info) {
+      if (spec && info.version === undefined) {
+        throw new ValidationError(`${name} has no version matching '${spec}' in the registry ${info.registry}`, {
+          hint: `its versions: ${info.versions.slice(-5).join(", ") || "none"}; latest is ${info.latest ?? "-"}`,
+        });
+      }
+      return { ...info, spec };
+    }
+  }
+  const tried = candidates.map((c) => `${c} (${registryFor(c, config)})`).join(", ");
+  throw new ValidationError(`no plugin package for '${bare}' in the registry: tried ${tried}`, {
+    hint: `check the name, or the registry lines of your .npmrc; search: clnrm plugins search ${bare.replace(/^@[^/]+\//, "")}`,
+  });
+}
+
+/**
+ * Why this clnrm can't load a registry package's version (its `clnrm.apiVersion` or `@clnrm/core` peer
+ * range), or undefined when it can (or the package doesn't say).
+ */
+export function incompatibility(info: RegistryPackageInfo, coreVersion: string = runningCoreVersion()): string | undefined {
+  const what = `${info.name}@${info.version ?? "?"} (from ${info.registry})`;
+  const api = info.manifest?.apiVersion;
+  if (api !== undefined && !SUPPORTED_API_VERSIONS.includes(api)) {
+    const supported = SUPPORTED_API_VERSIONS.map((v) => `v${v}`).join(", ");
+    return `${what} uses plugin API v${api}; this clnrm (@clnrm/core ${coreVersion}) supports ${supported}`;
+  }
+  if (coreSatisfies(info.corePeerRange, coreVersion) === false) {
+    return `${what} requires @clnrm/core ${info.corePeerRange}; this clnrm has @clnrm/core ${coreVersion}`;
+  }
+  return undefined;
 }
 
 /** `@scope/name` → `@scope%2fname`, as registries expect in a packument URL. */
@@ -185,7 +250,7 @@ interface Packument {
 export async function fetchPackageInfo(
   name: string,
   config: RegistryConfig,
-  options: RegistryClientOptions = {},
+  options: RegistryClientOptions & { readonly version?: string } = {},
 ): Promise<RegistryPackageInfo | undefined> {
   const registry = registryFor(name, config);
   const { status, body } = await getJson(`${withSlash(registry)}${escapeName(name)}`, registry, config, options);
@@ -193,12 +258,20 @@ export async function fetchPackageInfo(
   const doc = body as Packument;
   const latest = doc["dist-tags"]?.latest;
   const versions = Object.keys(doc.versions ?? {});
-  const manifest = latest ? doc.versions?.[latest] : undefined;
+  const wanted = options.version;
+  const version =
+    wanted === undefined
+      ? latest
+      : versions.includes(wanted)
+        ? wanted
+        : (doc["dist-tags"]?.[wanted] ?? (isRange(wanted) ? maxInRange(versions, wanted) : undefined));
+  const manifest = version ? doc.versions?.[version] : undefined;
   const description = manifest?.description ?? doc.description;
   const peer = manifest?.peerDependencies?.["@clnrm/core"];
   return {
     name,
     latest,
+    version,
     versions,
     description: typeof description === "string" ? description : undefined,
     manifest: manifest ? clnrmManifest(manifest) : undefined,

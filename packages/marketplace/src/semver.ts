@@ -3,6 +3,7 @@
 import gtr from "semver/ranges/gtr.js";
 import validRange from "semver/ranges/valid.js";
 import satisfies from "semver/functions/satisfies.js";
+import maxSatisfying from "semver/ranges/max-satisfying.js";
 
 const opts = { includePrerelease: true } as const;
 
@@ -12,3 +13,5 @@ export const isRange = (range: string): boolean => validRange(range, opts) !== n
 export const inRange = (version: string, range: string): boolean => satisfies(version, range, opts);
 /** True when `version` is above every version `range` allows. */
 export const aboveRange = (version: string, range: string): boolean => gtr(version, range, opts);
+/** The highest of `versions` that satisfies `range`, or undefined. */
+export const maxInRange = (versions: readonly string[], range: string): string | undefined => maxSatisfying([...versions], range, opts) ?? undefined;

@@ -187,6 +187,7 @@ describe("names and package manager commands", () => {
     expect(packageForName("generic_container@0.2.0")).toEqual({ name: "@clnrm/plugin-generic-container", spec: "0.2.0" });
     expect(packageForName("@acme/clnrm-plugin-hello@^1")).toEqual({ name: "@acme/clnrm-plugin-hello", spec: "^1" });
     expect(packageForName("@acme/clnrm-plugin-hello")).toEqual({ name: "@acme/clnrm-plugin-hello", spec: undefined });
+    expect(packageForName("@acme/redis@^2")).toEqual({ name: "@acme/clnrm-plugin-redis", spec: "^2" });
   });
 
   it("builds add/remove argv for each package manager", () => {

@@ -1,14 +1,18 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline/promises";
+import { ValidationError } from "@clnrm/core";
 import {
   addArgs,
   clnrmManifest,
   declaresPlugin,
   detectPackageManager,
   findInstalledPackage,
+  findPluginPackage,
+  incompatibility,
   packageForName,
   projectRoot,
   readPackageJson,
+  readRegistryConfig,
   removeArgs,
 } from "@clnrm/marketplace";
 import pc from "picocolors";
@@ -48,12 +52,21 @@ function run(argv: readonly string[], cwd: string): Promise<number> {
 }
 
 /**
- * `clnrm plugins install <name...>`: built-in types map to their package, anything else is a package name.
- * Adds them as dev dependencies with the project's package manager. Third-party packages need a y/N
- * answer on a terminal, or --yes; without a terminal and without --yes nothing is installed (exit 2).
+ * `clnrm plugins install <name...>`: each name is a type as a test file writes it (`ollama`, `@acme/redis`)
+ * or a package name, found in the registry its scope uses; a version this clnrm can't load (plugin API,
+ * `@clnrm/core` range) stops everything before anything is installed (exit 2). Adds them as dev
+ * dependencies with the project's package manager. Third-party packages need a y/N answer on a terminal,
+ * or --yes; without a terminal and without --yes nothing is installed (exit 2).
  */
 export async function pluginsInstallCommand(projectDir: string, names: readonly string[], opts: InstallOptions): Promise<number> {
-  const pkgs = names.map((n) => ({ input: n, ...packageForName(n) }));
+  const config = readRegistryConfig(projectDir);
+  const pkgs = await Promise.all(names.map((n) => findPluginPackage(n, config)));
+  const refused = pkgs.map((p) => incompatibility(p)).filter((r) => r !== undefined);
+  if (refused.length > 0) {
+    throw new ValidationError(`not installing: ${refused.join("; ")}`, {
+      hint: "install a version built for this clnrm (name@version), or upgrade @clnrm/cli",
+    });
+  }
   const thirdParty = pkgs.filter((p) => !p.name.startsWith("@clnrm/"));
   if (thirdParty.length > 0 && !opts.yes) {
     for (const p of thirdParty) process.stderr.write(`${pc.yellow("warning")}: ${trustWarning(p.name)}\n`);
@@ -71,7 +84,7 @@ export async function pluginsInstallCommand(projectDir: string, names: readonly 
   }
   const root = projectRoot(projectDir);
   const pm = detectPackageManager(root);
-  const specs = pkgs.map((p) => (p.spec ? `${p.name}@${p.spec}` : p.name));
+  const specs = pkgs.map((p) => (p.spec && p.version ? `${p.name}@${p.version}` : p.name));
   const code = await run(addArgs(pm, specs), root);
   if (code !== 0) {
     process.stderr.write(`${pc.red("error")}: ${pm} failed (exit ${code}); nothing else was changed\n`);

@@ -1,9 +1,7 @@
-import { ValidationError } from "@clnrm/core";
 import {
   coreSatisfies,
-  fetchPackageInfo,
   findInstalledPackage,
-  packageForName,
+  findPluginPackage,
   readRegistryConfig,
   runningCoreVersion,
   searchPlugins,
@@ -33,17 +31,15 @@ export async function pluginsSearchCommand(projectDir: string, text: string, opt
   return 0;
 }
 
-/** `clnrm plugins info <name>`: registry metadata, compatibility with this clnrm, and the installed version. */
+/**
+ * `clnrm plugins info <name>`: a type as a test file writes it (`@acme/redis`) or a package name, looked up in
+ * the registry its scope uses; registry metadata, compatibility with this clnrm, and the installed version.
+ */
 export async function pluginsInfoCommand(projectDir: string, input: string, opts: { json?: boolean }): Promise<number> {
-  const { name } = packageForName(input);
   const config = readRegistryConfig(projectDir);
-  const info = await fetchPackageInfo(name, config);
+  const info = await findPluginPackage(input, config);
+  const name = info.name;
   const installed = findInstalledPackage(name, projectDir);
-  if (!info) {
-    throw new ValidationError(`package '${name}' is not in the registry ${config.registry}`, {
-      hint: `search for it: clnrm plugins search ${name.replace(/^@[^/]+\//, "").replace(/^(clnrm-)?plugin-/, "")}`,
-    });
-  }
   const core = runningCoreVersion();
   const compatible = coreSatisfies(info.corePeerRange, core);
   if (opts.json) {
@@ -53,6 +49,7 @@ export async function pluginsInfoCommand(projectDir: string, input: string, opts
   const isPlugin = info.keywords.includes("clnrm-plugin") || info.manifest !== undefined;
   const rows: [string, string][] = [
     ["latest", info.latest ?? "-"],
+    ...(info.version !== info.latest ? [["version", info.version ?? "-"] as [string, string]] : []),
     ["description", info.description ?? "-"],
     ["types", info.manifest?.types?.join(", ") ?? "-"],
     ["plugin API", info.manifest?.apiVersion === undefined ? "-" : `v${info.manifest.apiVersion}`],
