@@ -2,10 +2,12 @@
  * Config fragments that many plugins share (ports, volumes, env, health checks), as zod schemas
  * plus the conversion into ContainerSpec parts. A plugin composes them into its own configSchema.
  */
+import { existsSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
-import { isAbsolute, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { durationSchema } from "./duration.js";
+import { userRegexSourceSchema } from "./regex.js";
 import type { ContainerSpec, HealthProbe, MountSpec, PortSpec } from "./spec.js";
 
 const PORT_RE = /^(?:(\d{1,5}):)?(\d{1,5})(?:\/(tcp|udp))?$/;
@@ -71,9 +73,28 @@ export const volumeSchema = z.string().transform((v, ctx) => {
   return p;
 });
 
-/** The host path a bind volume mounts: absolute as written, `~/x` in $HOME, anything else relative to `baseDir`. */
+/**
+ * The host path a bind volume mounts: absolute as written, `~/x` in $HOME, anything else relative
+ * to `baseDir`; with every symlink on the way resolved (a link to /etc is /etc), so that what is
+ * checked is what the engine mounts.
+ */
 export function bindSource(source: string, baseDir: string): string {
-  return isAbsolute(source) ? source : resolve(baseDir, source.replace(/^~(?=\/)/, process.env.HOME ?? "~"));
+  return realPath(isAbsolute(source) ? source : resolve(baseDir, source.replace(/^~(?=\/)/, process.env.HOME ?? "~")));
+}
+
+/** realpath of the longest part of `p` that exists, with the rest appended as written. */
+function realPath(p: string): string {
+  const rest: string[] = [];
+  for (let cur = resolve(p); ; ) {
+    try {
+      return join(realpathSync(cur), ...rest.reverse());
+    } catch {
+      const parent = dirname(cur);
+      if (parent === cur) return resolve(p);
+      rest.push(basename(cur));
+      cur = parent;
+    }
+  }
 }
 
 /** Turns parsed volumes into mounts, resolving relative host paths against `baseDir`. */
@@ -93,7 +114,7 @@ export const healthCheckSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("http"), port: containerPort, path: z.string().startsWith("/").default("/"), status: z.number().int().optional(), timeout: durationSchema.optional() }),
   z.strictObject({ type: z.literal("tcp"), port: containerPort, timeout: durationSchema.optional() }),
   z.strictObject({ type: z.literal("exec"), command: z.array(z.string()).min(1), timeout: durationSchema.optional() }),
-  z.strictObject({ type: z.literal("log"), pattern: z.string().min(1), times: z.number().int().min(1).optional(), timeout: durationSchema.optional() }),
+  z.strictObject({ type: z.literal("log"), pattern: userRegexSourceSchema, times: z.number().int().min(1).optional(), timeout: durationSchema.optional() }),
 ]);
 
 export type HealthCheckConfig = z.output<typeof healthCheckSchema>;
@@ -117,23 +138,30 @@ export const commandSchema = z.union([z.array(z.string()).min(1), z.string().min
 
 const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
 
+/** Host directories (and everything in them) that reach the engine, the kernel or the host's binaries. */
+const SYSTEM_DIRS = ["/etc", "/run", "/var/run", "/var/lib/docker", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/proc", "/sys", "/dev"];
+
 /** Credentials and keys kept in a home directory: mounting one of these exposes them to the container. */
 const HOME_SECRETS = [".ssh", ".gnupg", ".aws", ".azure", ".kube", ".docker", ".config/gcloud", ".netrc", ".npmrc", ".pypirc", ".git-credentials"];
 
 /**
- * Why mounting this host path is sensitive, or undefined: the root, /etc (and anything in it), the
- * Docker socket (full control of the host), a home directory itself (/root, /home/NAME, the user's
- * home, or /home), and the credentials kept in one (~/.ssh, ~/.aws, ...). A project directory
- * inside a home directory is not sensitive: that is where most tests and their fixtures live.
+ * Why mounting this host path is sensitive, or undefined: the root; the Docker socket (full control
+ * of the host); a system directory or anything in it (/etc, /run and /var/run where the socket is,
+ * /var/lib/docker, /usr, /bin, /sbin, /lib*, /boot, /proc, /sys, /dev); a home directory itself
+ * (/root, /home/NAME, the user's home, or /home), and the credentials kept in one (~/.ssh, ~/.aws,
+ * ...). A project directory inside a home directory is not sensitive: that is where most tests and
+ * their fixtures live. The path is taken as written: resolve links first (bindSource does).
  */
 export function sensitiveMountReason(source: string): string | undefined {
   const p = resolve(source);
   if (p === "/") return "the host's root filesystem";
   if (DOCKER_SOCKETS.includes(p)) return "the Docker socket (full control of the host's engine)";
   const inside = (dir: string) => p === dir || p.startsWith(`${dir}/`);
-  if (inside("/etc")) return "host configuration (/etc)";
+  const system = SYSTEM_DIRS.find(inside);
+  if (system === "/etc") return "host configuration (/etc)";
+  if (system) return `a host system directory (${system})`;
   if (p === "/home") return "every user's home directory (/home)";
-  const home = [homedir(), "/root", /^\/home\/[^/]+/.exec(p)?.[0]].find((h): h is string => !!h && h !== "/" && inside(h));
+  const home = [homedir(), realPath(homedir()), "/root", /^\/home\/[^/]+/.exec(p)?.[0]].find((h): h is string => !!h && h !== "/" && inside(h));
   if (!home) return undefined;
   if (p === home) return `a home directory (${home})`;
   const rel = p.slice(home.length + 1);
@@ -142,32 +170,40 @@ export function sensitiveMountReason(source: string): string | undefined {
 }
 
 /**
- * The bind mounts of a config with `volumes` and `allow_sensitive_mounts` that are sensitive without
- * the opt-in: the index of each in `volumes`, and a one-line message. Host paths are resolved as
- * they are mounted (see bindSource).
+ * The problems with the bind mounts of a config with `volumes` and `allow_sensitive_mounts`: a host
+ * path that does not exist (Docker would create it, owned by root), and a sensitive one without the
+ * opt-in; the index of each in `volumes`, and a one-line message that shows the resolved path. Host
+ * paths are resolved as they are mounted (see bindSource), links included.
  */
 export function sensitiveMountIssues(
   config: { volumes: readonly VolumeConfig[]; allow_sensitive_mounts?: boolean },
   baseDir: string,
 ): { index: number; message: string }[] {
-  if (config.allow_sensitive_mounts) return [];
   return config.volumes.flatMap((v, index) => {
-    const reason = v.named ? undefined : sensitiveMountReason(bindSource(v.source, baseDir));
-    return reason ? [{ index, message: `"${v.source}" is ${reason}; mounting it needs allow_sensitive_mounts = true` }] : [];
+    if (v.named) return [];
+    const real = bindSource(v.source, baseDir);
+    const shown = real === v.source ? `"${v.source}"` : `"${v.source}" (resolves to ${real})`;
+    if (!existsSync(real)) return [{ index, message: `host path ${shown} does not exist; create it or fix the path (Docker would create it, owned by root)` }];
+    const reason = config.allow_sensitive_mounts ? undefined : sensitiveMountReason(real);
+    return reason ? [{ index, message: `${shown} is ${reason}; mounting it needs allow_sensitive_mounts = true` }] : [];
   });
 }
 
 /**
- * A zod check for a config with `volumes` and `allow_sensitive_mounts`: a sensitive bind mount
- * needs the explicit opt-in. A schema knows no test file, so relative paths resolve against
- * `baseDir` (the cwd); the runner checks them again from the test file's directory.
+ * A zod check for a config with `volumes` and `allow_sensitive_mounts`: a bind mount's host path
+ * must exist, and a sensitive one needs the explicit opt-in. A schema knows no test file, so only
+ * absolute and `~/` paths are checked here; the runner checks relative ones from the test file's
+ * directory (or pass `baseDir` to check them against it).
  */
 export function checkSensitiveMounts(
   config: { volumes: readonly VolumeConfig[]; allow_sensitive_mounts?: boolean },
   ctx: z.RefinementCtx,
-  baseDir = process.cwd(),
+  baseDir?: string,
 ): void {
-  for (const { index, message } of sensitiveMountIssues(config, baseDir)) ctx.addIssue({ code: "custom", path: ["volumes", index], message });
+  const volumes = config.volumes.map((v) => (baseDir || isAbsolute(v.source) || v.source.startsWith("~/") ? v : { ...v, named: true }));
+  for (const { index, message } of sensitiveMountIssues({ ...config, volumes }, baseDir ?? process.cwd())) {
+    ctx.addIssue({ code: "custom", path: ["volumes", index], message });
+  }
 }
 
 /** One line per mount, capability and privilege of a spec: what the run output shows for a service. */

@@ -13,4 +13,5 @@ export * from "./config.js";
 export { z } from "zod";
 export * from "./secrets.js";
 export * from "./repo.js";
+export * from "./regex.js";
 export * from "./output.js";

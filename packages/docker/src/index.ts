@@ -17,6 +17,7 @@ import {
   type SweepOptions,
   type SweepReport,
   TimeoutError,
+  UserRegex,
   fmtMs,
   untilAborted,
 } from "@clnrm/core";
@@ -64,9 +65,28 @@ export interface DockerBackendOptions {
  * attachment to the default bridge).
  */
 class SpecContainer extends GenericContainer {
+  #signal: AbortSignal | undefined;
+  /** Set once the create request is sent: from then on, a cancelled start must wait for it and remove what it made. */
+  createIssued = false;
+
   patch(fn: (create: Dockerode.ContainerCreateOptions, host: Dockerode.HostConfig) => void): this {
     fn(this.createOpts, this.hostConfig);
     return this;
+  }
+
+  /** Cancels the start (before the create goes out, or right after it returned) once `signal` aborts. */
+  withSignal(signal: AbortSignal | undefined): this {
+    this.#signal = signal;
+    return this;
+  }
+
+  protected override async beforeContainerCreated(): Promise<void> {
+    this.#signal?.throwIfAborted();
+    this.createIssued = true;
+  }
+
+  protected override async containerCreated(): Promise<void> {
+    this.#signal?.throwIfAborted();
   }
 }
 
@@ -225,13 +245,15 @@ export class DockerBackend implements ContainerBackend {
         hint: "publish the ports on the container whose network it shares",
       });
     }
+    const cancelled = () => new ContainerError(`service '${service}': start was cancelled`, { service });
     const client = await this.#client();
     const docker = client.container.dockerode;
-    const image = await this.#image(client, spec.image);
+    // Abortable: a slow inspect (or pull) goes on in the background, cached, but nothing gets created.
+    const image = await untilAborted(this.#image(client, spec.image), signal, cancelled);
 
     const safe = service.replace(/[^a-zA-Z0-9_.-]/g, "_");
     const name = `clnrm-${runId}-${safe}-${randomBytes(3).toString("hex")}`;
-    const c = new SpecContainer(spec.image).withName(name).withAutoCleanup(false).withPullPolicy(PULL_IF_MISSING);
+    const c = new SpecContainer(spec.image).withName(name).withAutoCleanup(false).withPullPolicy(PULL_IF_MISSING).withSignal(signal);
 
     if (spec.env) c.withEnvironment(spec.env);
     const ports = [...(spec.ports ?? [])];
@@ -255,7 +277,7 @@ export class DockerBackend implements ContainerBackend {
     for (const m of spec.mounts ?? []) if (m.type === "tmpfs") tmpfs[m.target] = m.sizeMb ? `rw,size=${m.sizeMb}m` : "rw";
     if (Object.keys(tmpfs).length) c.withTmpFs(tmpfs);
     const volumes = spec.mounts?.filter((m) => m.type === "volume") ?? [];
-    await Promise.all(volumes.map((v) => this.#volume(docker, v.name, v.labels, runId)));
+    await untilAborted(Promise.all(volumes.map((v) => this.#volume(docker, v.name, v.labels, runId))), signal, cancelled);
 
     const keep = spec.keepAlive === true || (spec.keepAlive === "auto" && isBareShell(spec, image));
     if (keep) {
@@ -315,7 +337,9 @@ export class DockerBackend implements ContainerBackend {
       if (signal?.aborted) {
         // Cancelled (SIGINT, test timeout) while testcontainers waits for ports or health: remove the
         // container now, which also ends that wait, instead of waiting for the health check to pass.
-        await removeWhenCreated(docker.getContainer(name), starting);
+        // Before the create went out, the start stops itself there; after, it is waited for (removed as
+        // soon as it exists) so that a create the engine is still working on can't leave a container.
+        if (c.createIssued) await removeWhenCreated(docker.getContainer(name), starting);
         throw new ContainerError(`service '${service}': start was cancelled`, { service, cause: err });
       }
       // A container that exited at once makes testcontainers time out waiting for its ports: say it exited.
@@ -412,9 +436,13 @@ export class DockerBackend implements ContainerBackend {
   }
 }
 
+/** How long a cancelled start waits for a create request the engine has not answered yet. */
+const CREATE_SETTLE_MS = 30_000;
+
 /**
- * Removes a container whose start was abandoned. It may not exist yet (create still in flight):
- * retry briefly until it does or the start settles (a settled start has created or removed it).
+ * Removes a container whose start was abandoned after its create went out. It may not exist yet
+ * (create still in flight): retry until it does or the start settles (a settled start has created
+ * or removed it), bounded by CREATE_SETTLE_MS.
  */
 async function removeWhenCreated(c: Dockerode.Container, starting: Promise<unknown>): Promise<void> {
   let settled = false;
@@ -426,7 +454,7 @@ async function removeWhenCreated(c: Dockerode.Container, starting: Promise<unkno
       settled = true;
     },
   );
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + CREATE_SETTLE_MS;
   for (;;) {
     const wasSettled = settled;
     try {
@@ -600,7 +628,7 @@ class DockerContainer implements RunningContainer {
         case "exec":
           return (await this.exec(p.command, { timeoutMs: 5_000 })).exitCode === 0;
         case "log": {
-          const hits = (await this.logs()).match(new RegExp(p.pattern, "g"))?.length ?? 0;
+          const hits = new UserRegex(p.pattern, "m").count(await this.logs());
           return hits >= (p.times ?? 1);
         }
       }

@@ -1,4 +1,4 @@
-import type { HealthProbe } from "@clnrm/core";
+import { type HealthProbe, UserRegex } from "@clnrm/core";
 import type Dockerode from "dockerode";
 import { type BoundPorts, Wait, type WaitStrategy } from "testcontainers";
 import { demux, execIn, tcpOpen } from "./util.js";
@@ -91,7 +91,7 @@ export function waitFor(probe: HealthProbe | undefined, host: string, timeoutMs:
     case "exec":
       return new PollWait(async (c) => (await execIn(c, probe.command, { timeoutMs: 5_000 })).exitCode === 0);
     case "log":
-      return Wait.forLogMessage(new RegExp(probe.pattern), probe.times ?? 1);
+      return Wait.forLogMessage(new UserRegex(probe.pattern, "m"), probe.times ?? 1);
   }
 }
 

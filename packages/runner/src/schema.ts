@@ -1,4 +1,4 @@
-import { commandSchema, durationSchema, envSchema, z } from "@clnrm/core";
+import { commandSchema, durationSchema, envSchema, userRegexSchema, z } from "@clnrm/core";
 import { spanExpectationSchema, spanExpectationsSchema } from "./spans.js";
 
 /** Service keys the runner owns; everything else in a service table belongs to the plugin. */
@@ -15,14 +15,7 @@ export const serviceSchema = z.looseObject({
   start_attempts: z.number().int().min(1).max(20).optional(),
 });
 
-const regex = z.string().transform((s, ctx) => {
-  try {
-    return new RegExp(s, "m");
-  } catch (err) {
-    ctx.addIssue({ code: "custom", message: `invalid regular expression ${JSON.stringify(s)}: ${(err as Error).message.replace(/^Invalid regular expression: /, "")}` });
-    return z.NEVER;
-  }
-});
+const regex = userRegexSchema("m");
 
 export const stepSchema = z.strictObject({
   name: z.string().min(1, "a step needs a name"),

@@ -4,7 +4,7 @@
  * so far (the otel_collector plugin's `readCollectedSpans`), and `checkSpanExpectations` polls it
  * until every expectation holds or its `within` window ends.
  */
-import { durationSchema, sleep, z } from "@clnrm/core";
+import { durationSchema, sleep, userRegexSchema, z } from "@clnrm/core";
 
 export type SpanAttributeValue = string | number | boolean | null | SpanAttributeValue[] | { [key: string]: SpanAttributeValue };
 
@@ -25,14 +25,7 @@ export interface CollectedSpan {
   scope?: string;
 }
 
-const regex = z.string().transform((s, ctx) => {
-  try {
-    return new RegExp(s);
-  } catch (err) {
-    ctx.addIssue({ code: "custom", message: `invalid regular expression ${JSON.stringify(s)}: ${(err as Error).message.replace(/^Invalid regular expression: /, "")}` });
-    return z.NEVER;
-  }
-});
+const regex = userRegexSchema();
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const count = z.number().int().min(0);

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { createWriteStream } from "node:fs";
-import { CleanroomError, ValidationError } from "@clnrm/core";
+import { CleanroomError, compileUserRegex, ValidationError } from "@clnrm/core";
 import { dockerBackend } from "@clnrm/docker";
 import type { RunEvent, TestPlan, TestResult } from "@clnrm/runner";
 import { collectTestFiles } from "../files.js";
@@ -24,12 +24,7 @@ export function selectPlans(plans: readonly TestPlan[], opts: Pick<RunCommandOpt
     const f = opts.filter;
     const re = /^\/(.+)\/([a-z]*)$/.exec(f);
     if (re) {
-      let compiled: RegExp;
-      try {
-        compiled = new RegExp(re[1]!, re[2]);
-      } catch (err) {
-        throw new ValidationError(`--filter ${f}: ${(err as Error).message}`);
-      }
+      const compiled = compileUserRegex(re[1]!, `--filter ${f}`, re[2]);
       match = (s) => compiled.test(s);
     } else {
       match = (s) => s.includes(f);
