@@ -93,3 +93,8 @@ export function redactDeep<T>(value: T): T {
   }
   return value;
 }
+
+/** Registers the values of a plugin's `secretFields` in a raw service table (a field may be a dotted path: "auth.pass"). */
+export function registerSecretFields(fields: readonly string[] | undefined, table: unknown): void {
+  for (const field of fields ?? []) registerSecret(field.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), table));
+}

@@ -13,12 +13,15 @@
  *       invalidConfigs: [{ image: "" }, { image: "alpine", bogus: 1 }],
  *     });
  */
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { HealthStatus } from "../health.js";
 import { ServiceLifecycle } from "../lifecycle.js";
 import { type PluginDefinition, type PluginLogger, isPluginDefinition, SUPPORTED_API_VERSIONS } from "../plugin.js";
-import type { ContainerBackend, NetworkHandle } from "../spec.js";
+import { REDACTED, redact, registerSecretFields } from "../secrets.js";
+import type { ContainerBackend, ContainerSpec, NetworkHandle } from "../spec.js";
 
 export interface ConformanceOptions {
   definition: PluginDefinition;
@@ -36,9 +39,32 @@ export interface ConformanceOptions {
   service?: string;
   /** Test timeout for the tests that start containers (default 120 s). */
   testTimeoutMs?: number;
+  /**
+   * A valid config holding `secret` in a secret field, for the secret checks. Default: `validConfig`
+   * with `secret` written at the first of the definition's `secretFields` that the schema accepts.
+   * Without either, the secret checks are skipped.
+   */
+  secretConfig?: (secret: string) => unknown;
 }
 
 const quiet: PluginLogger = { progress() {}, warn() {}, debug() {} };
+
+/** A copy of `config` with `value` at a dotted path. */
+function withPath(config: unknown, path: readonly string[], value: unknown): unknown {
+  const [head, ...rest] = path;
+  if (head === undefined) return value;
+  const obj = config && typeof config === "object" && !Array.isArray(config) ? (config as Record<string, unknown>) : {};
+  return { ...obj, [head]: withPath(obj[head], rest, value) };
+}
+
+/** What `docker inspect` shows of a container, when the backend is Docker and its CLI is on PATH. */
+async function dockerInspect(ids: readonly string[]): Promise<Array<{ Name: string; Path: string; Args: string[]; Config: { Cmd: string[] | null; Entrypoint: string[] | null; Env: string[] | null; Labels: Record<string, string> | null } }> | undefined> {
+  try {
+    return JSON.parse((await promisify(execFile)("docker", ["inspect", ...ids])).stdout);
+  } catch {
+    return undefined;
+  }
+}
 
 export function pluginConformance(options: ConformanceOptions): void {
   const { definition } = options;
@@ -58,8 +84,8 @@ export function pluginConformance(options: ConformanceOptions): void {
   }
 
   /** A lifecycle for the valid config; with `failHealth`, the plugin's health check fails after its start. */
-  function lifecycle(failHealth = false) {
-    const parsed = definition.configSchema.parse(options.validConfig);
+  function lifecycle(failHealth = false, config: unknown = options.validConfig) {
+    const parsed = definition.configSchema.parse(config);
     const plugin = definition.create(parsed, { service, baseDir: options.baseDir ?? process.cwd() });
     const startMs = options.startupTimeoutMs ?? 60_000;
     return new ServiceLifecycle({
@@ -135,6 +161,79 @@ export function pluginConformance(options: ConformanceOptions): void {
         expect(lc.state).toBe("failed");
         const left = await be.sweep({ runId });
         expect(left.containers, "containers left after a failed start").toEqual([]);
+      },
+      timeout,
+    );
+
+    /** A valid config with `secret` in a secret field. */
+    function secretConfig(secret: string): unknown {
+      if (options.secretConfig) return options.secretConfig(secret);
+      for (const field of definition.secretFields ?? []) {
+        const candidate = withPath(options.validConfig, field.split("."), secret);
+        if (definition.configSchema.safeParse(candidate).success) return candidate;
+      }
+      return undefined;
+    }
+
+    it.skipIf(!options.secretConfig && !definition.secretFields?.length)(
+      "a secret never shows in logs, errors, outputs, labels, command lines or reports",
+      async () => {
+        const secret = `s3cr3t-${randomBytes(8).toString("hex")}`;
+        const config = secretConfig(secret);
+        expect(config, `no field of secretFields (${definition.secretFields?.join(", ")}) accepts a string in validConfig: pass secretConfig`).toBeDefined();
+        expect(definition.configSchema.safeParse(config).success, "secretConfig is not a valid config").toBe(true);
+        // Registered as `clnrm run` does, from secretFields: reports redact only what is registered.
+        registerSecretFields(definition.secretFields, config);
+        expect(redact(secret), "the secret is not in a field listed in secretFields, so reports would show it").toBe(REDACTED);
+
+        const { backend: be, runId, network } = await setup();
+        const specs: ContainerSpec[] = [];
+        const spy = new Proxy(be, {
+          get(target, key) {
+            if (key === "run") return (spec: ContainerSpec, o: Parameters<ContainerBackend["run"]>[1]) => (specs.push(spec), target.run(spec, o));
+            const v = Reflect.get(target, key) as unknown;
+            return typeof v === "function" ? v.bind(target) : v;
+          },
+        });
+        const logged: string[] = [];
+        const log: PluginLogger = { progress: (m) => logged.push(m), warn: (m) => logged.push(m), debug: (m) => logged.push(m) };
+        const clear = (what: string, text: unknown) => expect(typeof text === "string" ? text : JSON.stringify(text) ?? "", `${what} shows the secret`).not.toContain(secret);
+        const ctx = { runId, backend: spy, network, baseDir: options.baseDir ?? process.cwd(), log, dependencies: {}, services: new Map() };
+
+        const lc = lifecycle(false, config);
+        const handle = await lc.start(ctx);
+        try {
+          for (const [k, v] of Object.entries(handle.outputs)) clear(`output ${k}`, String(v));
+          clear("the health check", await lc.healthCheck());
+          for (const spec of specs) {
+            const { env, secretEnv, ...rest } = spec;
+            clear("the container spec (image, command, entrypoint, labels, aliases, mounts, health probe)", rest);
+            for (const [k, v] of Object.entries(env ?? {})) if (v.includes(secret)) expect(secretEnv ?? [], `env ${k} holds the secret but is not in secretEnv`).toContain(k);
+          }
+          const inspected = be.name === "docker" ? await dockerInspect(handle.containers.map((c) => c.id)) : undefined;
+          const secretEnv = new Set(specs.flatMap((s) => s.secretEnv ?? []));
+          for (const i of inspected ?? []) {
+            clear(`docker inspect ${i.Name}: name, command line or labels`, { name: i.Name, path: i.Path, args: i.Args, cmd: i.Config.Cmd, entrypoint: i.Config.Entrypoint, labels: i.Config.Labels });
+            for (const e of i.Config.Env ?? []) if (e.includes(secret)) expect([...secretEnv], `docker inspect ${i.Name}: env ${e.split("=")[0]} holds the secret but is not in secretEnv`).toContain(e.split("=")[0]);
+          }
+          // A step that prints the environment: the report redacts the secret.
+          const env = await handle.primary?.exec(["env"]).catch(() => undefined);
+          if (env?.exitCode === 0) clear("a step printing the environment, after redaction,", redact(env.stdout + env.stderr));
+        } finally {
+          await lc.stop();
+        }
+
+        // A start that fails after its containers exist: the error says nothing of the secret.
+        const failed = await lifecycle(true, config).start(ctx).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(failed).toBeInstanceOf(Error);
+        for (let e: unknown = failed; e instanceof Error; e = e.cause) {
+          clear("the error", { message: e.message, hint: (e as { hint?: unknown }).hint, format: (e as { format?: () => string }).format?.() });
+        }
+        clear("the plugin's log lines", logged);
+        expect((await be.sweep({ runId })).containers, "containers left").toEqual([]);
       },
       timeout,
     );
