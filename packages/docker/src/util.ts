@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { PassThrough } from "node:stream";
-import { ContainerError, type ExecOptions, type ExecResult, TimeoutError, fmtMs } from "@clnrm/core";
+import { BoundedOutput, ContainerError, type ExecOptions, type ExecResult, TimeoutError, fmtMs } from "@clnrm/core";
 import type Dockerode from "dockerode";
 
 /** Docker answered "no such object" (404), "removal already in progress" (409) or "already stopped" (304). */
@@ -33,7 +33,8 @@ export function demux(buf: Buffer): string {
 }
 
 /**
- * Runs a command in a container with stdout and stderr kept apart. Unlike testcontainers' exec this
+ * Runs a command in a container with stdout and stderr kept apart, each as a bounded head and tail
+ * (every chunk is passed to `opts.onOutput`). Unlike testcontainers' exec this
  * has a timeout: on expiry the attach stream is closed and a TimeoutError thrown (the process itself
  * goes on inside the container until it ends or the container is removed).
  */
@@ -48,10 +49,16 @@ export async function execIn(container: Dockerode.Container, command: string[], 
     ...(opts.user ? { User: opts.user } : {}),
   });
   const stream = await exec.start({ Detach: false, Tty: false });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const so = new PassThrough().on("data", (d: Buffer) => out.push(d));
-  const se = new PassThrough().on("data", (d: Buffer) => err.push(d));
+  const out = new BoundedOutput();
+  const err = new BoundedOutput();
+  const so = new PassThrough().on("data", (d: Buffer) => {
+    out.push(d);
+    opts.onOutput?.("stdout", d);
+  });
+  const se = new PassThrough().on("data", (d: Buffer) => {
+    err.push(d);
+    opts.onOutput?.("stderr", d);
+  });
   container.modem.demuxStream(stream, so, se);
   await new Promise<void>((resolve, reject) => {
     const timeoutMs = opts.timeoutMs;
@@ -85,8 +92,8 @@ export async function execIn(container: Dockerode.Container, command: string[], 
   }
   return {
     exitCode: info.ExitCode ?? -1,
-    stdout: Buffer.concat(out).toString("utf8"),
-    stderr: Buffer.concat(err).toString("utf8"),
+    stdout: out.text(),
+    stderr: err.text(),
     durationMs: Math.round(performance.now() - started),
   };
 }

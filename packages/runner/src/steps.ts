@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
-import { BoundedOutput, type ExecOptions, type ExecResult, fmtMs, type RunningContainer, sleep, untilAborted } from "@clnrm/core";
+import { BoundedOutput, type ExecOptions, type ExecResult, fmtMs, type RunningContainer, StreamMatcher, sleep, untilAborted } from "@clnrm/core";
 import type { StepConfig } from "./schema.js";
 
 export interface StepResult {
@@ -119,14 +119,32 @@ export function execOnHost(
   });
 }
 
+/** The step's patterns, tested against its output as it streams (the result keeps only a head and tail). */
+export interface OutputMatchers {
+  stdout?: StreamMatcher;
+  stderr?: StreamMatcher;
+}
+
+function outputMatchers(step: StepConfig): { matchers: OutputMatchers; onOutput: NonNullable<ExecOptions["onOutput"]> } | undefined {
+  const out = step.expected_output_regex;
+  const err = step.expected_stderr_regex;
+  if (!out && !err) return undefined;
+  const matchers: OutputMatchers = {
+    ...(out ? { stdout: new StreamMatcher((t) => out.test(t)) } : {}),
+    ...(err ? { stderr: new StreamMatcher((t) => err.test(t)) } : {}),
+  };
+  return { matchers, onOutput: (stream, chunk) => matchers[stream]?.push(chunk) };
+}
+
 /** Why a result doesn't meet the step's expectations, or undefined when it does. */
-export function checkExpectations(step: StepConfig, r: ExecResult): string | undefined {
+export function checkExpectations(step: StepConfig, r: ExecResult, matchers?: OutputMatchers): string | undefined {
   const problems: string[] = [];
   if (r.exitCode !== step.expected_exit_code) problems.push(`expected exit code ${step.expected_exit_code}, got ${r.exitCode}`);
-  if (step.expected_output_regex && !step.expected_output_regex.test(r.stdout)) {
+  const matches = (re: RegExp, m: StreamMatcher | undefined, text: string) => (m ? m.matched(text) : re.test(text));
+  if (step.expected_output_regex && !matches(step.expected_output_regex, matchers?.stdout, r.stdout)) {
     problems.push(`expected stdout to match /${step.expected_output_regex.source}/`);
   }
-  if (step.expected_stderr_regex && !step.expected_stderr_regex.test(r.stderr)) {
+  if (step.expected_stderr_regex && !matches(step.expected_stderr_regex, matchers?.stderr, r.stderr)) {
     problems.push(`expected stderr to match /${step.expected_stderr_regex.source}/`);
   }
   if (problems.length === 0) return undefined;
@@ -161,13 +179,14 @@ export async function runStep(step: StepConfig, target: StepTarget, signal: Abor
   let failure: string | undefined;
   for (;;) {
     attempts++;
-    const options = { env: step.env, timeoutMs: step.timeout };
+    const streaming = outputMatchers(step);
+    const options = { env: step.env, timeoutMs: step.timeout, ...(streaming ? { onOutput: streaming.onOutput } : {}) };
     last = target.container
       ? await untilAborted(target.container.exec(step.command, { ...options, ...(step.workdir ? { workdir: step.workdir } : {}) }), signal, () => new Error("interrupted")).catch(
           (err: Error) => ({ exitCode: 125, stdout: "", stderr: `${err.message}\n`, durationMs: 0 }),
         )
       : await execOnHost(step.command, { ...options, cwd: step.workdir ?? target.cwd, signal });
-    failure = checkExpectations(step, last);
+    failure = checkExpectations(step, last, streaming?.matchers);
     if (!failure || attempts > step.retries || signal.aborted) break;
     await sleep(step.retry_interval, signal);
   }
