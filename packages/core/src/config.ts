@@ -178,22 +178,23 @@ export function sensitiveMountReason(source: string): string | undefined {
 export function sensitiveMountIssues(
   config: { volumes: readonly VolumeConfig[]; allow_sensitive_mounts?: boolean },
   baseDir: string,
+  checkMissing = true,
 ): { index: number; message: string }[] {
   return config.volumes.flatMap((v, index) => {
     if (v.named) return [];
     const real = bindSource(v.source, baseDir);
     const shown = real === v.source ? `"${v.source}"` : `"${v.source}" (resolves to ${real})`;
-    if (!existsSync(real)) return [{ index, message: `host path ${shown} does not exist; create it or fix the path (Docker would create it, owned by root)` }];
+    if (checkMissing && !existsSync(real)) return [{ index, message: `host path ${shown} does not exist; create it or fix the path (Docker would create it, owned by root)` }];
     const reason = config.allow_sensitive_mounts ? undefined : sensitiveMountReason(real);
     return reason ? [{ index, message: `${shown} is ${reason}; mounting it needs allow_sensitive_mounts = true` }] : [];
   });
 }
 
 /**
- * A zod check for a config with `volumes` and `allow_sensitive_mounts`: a bind mount's host path
- * must exist, and a sensitive one needs the explicit opt-in. A schema knows no test file, so only
- * absolute and `~/` paths are checked here; the runner checks relative ones from the test file's
- * directory (or pass `baseDir` to check them against it).
+ * A zod check for a config with `volumes` and `allow_sensitive_mounts`: a sensitive bind mount
+ * needs the explicit opt-in. A schema knows no test file, so only absolute and `~/` paths are
+ * checked here; the runner checks relative ones, and that every host path exists, from the test
+ * file's directory (or pass `baseDir` to check both against it).
  */
 export function checkSensitiveMounts(
   config: { volumes: readonly VolumeConfig[]; allow_sensitive_mounts?: boolean },
@@ -201,7 +202,7 @@ export function checkSensitiveMounts(
   baseDir?: string,
 ): void {
   const volumes = config.volumes.map((v) => (baseDir || isAbsolute(v.source) || v.source.startsWith("~/") ? v : { ...v, named: true }));
-  for (const { index, message } of sensitiveMountIssues({ ...config, volumes }, baseDir ?? process.cwd())) {
+  for (const { index, message } of sensitiveMountIssues({ ...config, volumes }, baseDir ?? process.cwd(), baseDir !== undefined)) {
     ctx.addIssue({ code: "custom", path: ["volumes", index], message });
   }
 }

@@ -1,7 +1,9 @@
-import { homedir } from "node:os";
-import { resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import {
+  sensitiveMountIssues,
   sensitiveMountReason,
   commandSchema,
   envSchema,
@@ -215,11 +217,79 @@ describe("sensitiveMountReason", () => {
     ["/home/alice/.ssh/id_ed25519", "credentials in a home directory (/home/alice/.ssh)"],
     ["/root/.docker/config.json", "credentials in a home directory (/root/.docker)"],
     [`${homedir()}/.kube`, `credentials in a home directory (${homedir()}/.kube)`],
+    ["/run", "a host system directory (/run)"],
+    ["/var/run/containerd", "a host system directory (/var/run)"],
+    ["/var/lib/docker/volumes", "a host system directory (/var/lib/docker)"],
+    ["/usr/bin", "a host system directory (/usr)"],
+    ["/bin", "a host system directory (/bin)"],
+    ["/sbin", "a host system directory (/sbin)"],
+    ["/lib/x86_64-linux-gnu", "a host system directory (/lib)"],
+    ["/lib32", "a host system directory (/lib32)"],
+    ["/lib64", "a host system directory (/lib64)"],
+    ["/libx32", "a host system directory (/libx32)"],
+    ["/boot", "a host system directory (/boot)"],
+    ["/proc/1", "a host system directory (/proc)"],
+    ["/sys", "a host system directory (/sys)"],
+    ["/dev/sda", "a host system directory (/dev)"],
   ])("%s is sensitive: %s", (path, reason) => {
     expect(sensitiveMountReason(path)).toBe(reason);
   });
 
-  it.each(["/home/alice/code/app/fixtures", "/root/project", "/srv/data", "/tmp", "/etcetera", "/homework", "/home/alice/.sshd-notes"])("%s is not", (path) => {
+  it.each(["/home/alice/code/app/fixtures", "/root/project", "/srv/data", "/tmp", "/etcetera", "/homework", "/home/alice/.sshd-notes", "/var/lib/dockerx", "/usrdata", "/library", "/runner", "/device"])("%s is not", (path) => {
     expect(sensitiveMountReason(path)).toBeUndefined();
+  });
+});
+
+describe("sensitiveMountIssues: symlinks and missing host paths", () => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), "clnrm-links-")));
+  mkdirSync(join(dir, "data"));
+  symlinkSync("/etc", join(dir, "etclink"));
+  symlinkSync("/", join(dir, "rootlink"));
+  symlinkSync("/root", join(dir, "roothome"));
+  symlinkSync("/run", join(dir, "runlink"));
+  symlinkSync("/var/run/docker.sock", join(dir, "socklink"));
+  symlinkSync(join(dir, "etclink"), join(dir, "linklink"));
+  symlinkSync(join(dir, "data"), join(dir, "datalink"));
+  symlinkSync(join(dir, "nowhere"), join(dir, "dangling"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const issues = (source: string, allow = false) => {
+    const v = parseVolume(`${source}:/mnt`);
+    if (typeof v === "string") throw new Error(v);
+    return sensitiveMountIssues({ volumes: [v], allow_sensitive_mounts: allow }, dir).map((i) => i.message);
+  };
+
+  it.each([
+    ["./etclink", "/etc", /host configuration \(\/etc\)/],
+    ["./rootlink", "/", /root filesystem/],
+    ["./roothome", "/root", /a home directory \(\/root\)/],
+    ["./runlink", "/run", /a host system directory \(\/run\)/],
+    ["./linklink", "/etc", /host configuration/],
+    ["./etclink/ssl", "/etc/ssl", /host configuration/],
+  ])("%s is refused, showing the resolved path %s", (source, real, reason) => {
+    const [message] = issues(source);
+    expect(message).toContain(`"${source}" (resolves to ${real})`);
+    expect(message).toMatch(reason);
+    expect(message).toMatch(/needs allow_sensitive_mounts = true/);
+    expect(issues(source, true)).toEqual([]);
+  });
+
+  it("a link to the Docker socket is refused", () => {
+    const real = realpathSync("/var/run/docker.sock");
+    expect(issues("./socklink")[0]).toMatch(real === "/var/run/docker.sock" || real === "/run/docker.sock" ? /Docker socket/ : /host system directory/);
+  });
+
+  it("a link to a project directory is fine, and is mounted by its target", () => {
+    expect(issues("./datalink")).toEqual([]);
+    const v = parseVolume("./datalink:/d");
+    if (typeof v === "string") throw new Error(v);
+    expect(volumesToMounts([v], dir)).toEqual([{ type: "bind", source: join(dir, "data"), target: "/d", readOnly: false }]);
+  });
+
+  it("a host path that does not exist is refused, opt-in or not, and says which", () => {
+    for (const allow of [false, true]) {
+      expect(issues("./missing", allow)).toEqual([`host path "./missing" (resolves to ${join(dir, "missing")}) does not exist; create it or fix the path (Docker would create it, owned by root)`]);
+    }
+    expect(issues("./dangling")[0]).toMatch(/does not exist/);
+    expect(issues(`${dir}/data`)).toEqual([]);
   });
 });

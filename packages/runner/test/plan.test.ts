@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { clearSecrets, REDACTED, redact, type ValidationError } from "@clnrm/core";
 import { afterAll, describe, expect, it } from "vitest";
@@ -159,8 +159,10 @@ describe("sensitive relative mounts", () => {
   };
 
   it("resolves a relative bind source from the test file's directory, and refuses ~/.ssh with its position", async () => {
+    mkdirSync(join(dir, ".ssh"), { recursive: true });
+    mkdirSync(join(dir, "fixtures"), { recursive: true });
     const err = await withHome(() => planError(svc("app", 'volumes = ["./fixtures:/f", "./.ssh:/keys:ro"]')));
-    expect(err.message).toBe(`services.app.volumes[1]: "./.ssh" is credentials in a home directory (${dir}/.ssh); mounting it needs allow_sensitive_mounts = true`);
+    expect(err.message).toBe(`services.app.volumes[1]: "./.ssh" (resolves to ${dir}/.ssh) is credentials in a home directory (${dir}/.ssh); mounting it needs allow_sensitive_mounts = true`);
     expect(err.location).toMatchObject({ line: 4 });
   });
 
