@@ -1,7 +1,7 @@
 export { BUILTIN_PLUGINS, type BuiltinPlugin, builtinTypes } from "./builtins.js";
 export { type InstalledPlugin, findInstalledPackage, listInstalledPlugins } from "./list.js";
 export { type PluginOrigin, type SearchRoot, addCliDir, searchRoots } from "./roots.js";
-export { type LoadedPlugin, PluginLoader, type PluginLoaderOptions, type ResolveOptions, resolvePlugin } from "./loader.js";
+export { ALLOW_EXTERNAL_PLUGINS_ENV, type LoadedPlugin, PluginLoader, type PluginLoaderOptions, type ResolveOptions, resolvePlugin } from "./loader.js";
 export { type ClnrmManifest, type PackageJson, clnrmManifest, declaresPlugin, readPackageJson, runningCoreVersion } from "./manifest.js";
 export { assertExplicitPackage, assertPluginTypeName, candidatesFor } from "./names.js";
 export {

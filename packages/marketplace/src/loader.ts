@@ -1,5 +1,6 @@
 import { createRequire, isBuiltin } from "node:module";
-import { isAbsolute, join, resolve } from "node:path";
+import { realpathSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   type PluginDefinition,
@@ -25,6 +26,7 @@ import {
 } from "./manifest.js";
 import { candidatesFor, isRelativePath } from "./names.js";
 import { type PluginOrigin, type SearchRoot, searchRoots } from "./roots.js";
+import { projectRoot } from "./npmrc.js";
 import { detectPackageManager, installCommand } from "./package-manager.js";
 
 export interface ResolveOptions {
@@ -137,6 +139,7 @@ export class PluginLoader {
   #locate(spec: string, projectDir: string, roots: readonly SearchRoot[]): Located | undefined {
     if (isRelativePath(spec)) {
       const abs = resolve(projectDir, spec);
+      assertInsideProject(spec, abs, projectDir);
       if (isDirectory(abs)) {
         const pkg = readPackageJson(abs);
         const entry = packageEntry(abs, pkg);
@@ -309,6 +312,35 @@ export class PluginLoader {
     }
     return new PluginNotFoundError(`unknown service type '${type}'`, candidates, { hint: hints.join("; ") });
   }
+}
+
+/** The environment variable that lets a local `package = "../x"` point outside the test file's project. */
+export const ALLOW_EXTERNAL_PLUGINS_ENV = "CLNRM_ALLOW_EXTERNAL_PLUGINS";
+
+function within(root: string, p: string): boolean {
+  const rel = relative(root, p);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * A local plugin path must stay inside the test file's project (the nearest directory up with a package.json
+ * or node_modules, else the file's directory), symlinks followed, unless CLNRM_ALLOW_EXTERNAL_PLUGINS=1.
+ */
+function assertInsideProject(spec: string, abs: string, projectDir: string): void {
+  if (process.env[ALLOW_EXTERNAL_PLUGINS_ENV] === "1") return;
+  const root = projectRoot(projectDir);
+  if (within(root, abs) && within(real(root), real(abs))) return;
+  throw new ValidationError(`local plugin '${spec}' (${abs}) is outside the test file's project ${root}; it was not loaded`, {
+    hint: `move the plugin inside ${root}, or run with ${ALLOW_EXTERNAL_PLUGINS_ENV}=1 to allow plugins outside the project`,
+  });
 }
 
 /** The definitions a plugin module exports, or undefined when it doesn't export any (or any is unbranded). */

@@ -214,6 +214,31 @@ describe("explicit local packages", () => {
     expect(r.source).toBe("../plugins/one.js");
   });
 
+  it("refuses a local path outside the test file's project before touching it, unless CLNRM_ALLOW_EXTERNAL_PLUGINS=1", async () => {
+    const workspace = tempDir();
+    write(join(workspace, "outside.js"), `import { appendFileSync } from "node:fs"; appendFileSync(${JSON.stringify(join(workspace, "imported"))}, "x");\nexport default ${defSource("one")};\n`);
+    const root = makeProject({ dir: join(workspace, "app") });
+    const tests = join(root, "tests");
+    write(join(tests, "x.clnrm.toml"), "");
+    for (const spec of ["../../outside.js", "../../../../../../../../etc/passwd"]) {
+      const err = await rejection(isolated().resolvePlugin("one", { projectDir: tests, explicitPackage: spec }));
+      expect(err).toBeInstanceOf(ValidationError);
+      expect(err.message).toContain(`local plugin '${spec}'`);
+      expect(err.message).toContain(`outside the test file's project ${root}`);
+    }
+    // a symlink inside the project that points out of it is outside too
+    symlinkSync(join(workspace, "outside.js"), join(root, "link.js"));
+    expect(await rejection(isolated().resolvePlugin("one", { projectDir: tests, explicitPackage: "../link.js" }))).toBeInstanceOf(ValidationError);
+    expect(existsSync(join(workspace, "imported"))).toBe(false);
+
+    process.env.CLNRM_ALLOW_EXTERNAL_PLUGINS = "1";
+    try {
+      expect((await isolated().resolvePlugin("one", { projectDir: tests, explicitPackage: "../../outside.js" })).entry).toBe(join(workspace, "outside.js"));
+    } finally {
+      delete process.env.CLNRM_ALLOW_EXTERNAL_PLUGINS;
+    }
+  });
+
   it("reports a missing local plugin", async () => {
     const root = makeProject();
     const err = await rejection(isolated().resolvePlugin("hello", { projectDir: root, explicitPackage: "./nope" }));
