@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { HealthStatus } from "./health.js";
 import type { ContainerBackend, NetworkHandle, RunContainerOptions, RunningContainer } from "./spec.js";
+import type { ConfigIssue } from "./zod.js";
 
 /** The brand every plugin definition carries, so a loader can tell one from any other default export. */
 export const PLUGIN_BRAND = "@clnrm/plugin" as const;
@@ -89,7 +90,7 @@ export interface PluginDefinition<Schema extends z.ZodType = z.ZodType> {
   readonly description: string;
   /** Validates a service table (without `type`). Unknown keys should be rejected (`.strict()`). */
   readonly configSchema: Schema;
-  /** Config keys whose values are secret: redacted in logs, reports and spans. */
+  /** Config keys whose values are secret: redacted in logs, reports and spans (a dotted path for a nested key: "auth.pass"). */
   readonly secretFields?: readonly string[];
   readonly defaults?: PluginDefaults;
   /** "chaos": the service acts on others. Steps can't target it, and it starts after every non-chaos service. */
@@ -99,6 +100,12 @@ export interface PluginDefinition<Schema extends z.ZodType = z.ZodType> {
    * checks they exist, reports a validation error otherwise, and starts them first.
    */
   serviceRefs?(config: z.output<Schema>): string[];
+  /**
+   * Checks of a validated config that need the test file's directory (a file it names exists, for
+   * example). Each problem names the config key it concerns; `validate` and `run` report them with
+   * the key's position before anything starts.
+   */
+  check?(config: z.output<Schema>, ctx: CreateContext): ConfigIssue[];
   create(config: z.output<Schema>, ctx: CreateContext): ServicePlugin;
 }
 

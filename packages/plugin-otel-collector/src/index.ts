@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { type ContainerSpec, definePlugin, envSchema, HealthStatus, type MountSpec, type Outputs, type PortSpec, type RunningContainer, runOptions, SECRET_KEY_RE, ValidationError, z } from "@clnrm/core";
+import { type ContainerSpec, definePlugin, envSchema, HealthStatus, type MountSpec, type Outputs, type PortSpec, type RunningContainer, portSchema, runOptions, SECRET_KEY_RE, ValidationError, z } from "@clnrm/core";
 
 import { type CollectedSpan, readCollectedSpans } from "./spans.js";
 
@@ -29,9 +29,14 @@ export const configSchema = z
     config_file: z.string().trim().min(1, "config_file must not be empty").optional(),
     /** Extra exporters for the generated config's traces pipeline: `{ "otlphttp/vendor" = { endpoint = "..." } }`. */
     exporters: z.record(z.string().regex(/^[a-z][a-z0-9_]*(\/[A-Za-z0-9_.-]+)?$/, "an exporter name is TYPE or TYPE/NAME, e.g. \"otlphttp/honeycomb\""), z.record(z.string(), z.unknown())).optional(),
-    /** Fixed host port for OTLP/gRPC (container 4317); random when unset. */
+    /**
+     * Host ports of the receivers, as the spec writes them: `["4317:4317", "4318:4318"]` (HOST:CONTAINER;
+     * container 4317 is OTLP/gRPC, 4318 OTLP/HTTP; a bare "4317" keeps a random host port).
+     */
+    ports: z.array(portSchema).optional(),
+    /** Same as `ports = ["HOST:4317"]` (the older spelling). */
     grpc_port: hostPort.optional(),
-    /** Fixed host port for OTLP/HTTP (container 4318); random when unset. */
+    /** Same as `ports = ["HOST:4318"]` (the older spelling). */
     http_port: hostPort.optional(),
     /** Environment of the collector (for `${env:NAME}` in a config). */
     env: envSchema.default({}),
@@ -43,7 +48,27 @@ export const configSchema = z
       ctx.addIssue({ code: "custom", path: ["exporters"], message: "exporters only extends the generated config: with config_file, declare them in your config file" });
     }
     if (c.exporters && FILE_EXPORTER in c.exporters) ctx.addIssue({ code: "custom", path: ["exporters", FILE_EXPORTER], message: `'${FILE_EXPORTER}' is reserved for clnrm's span file` });
-    if (c.grpc_port !== undefined && c.grpc_port === c.http_port) ctx.addIssue({ code: "custom", path: ["http_port"], message: "grpc_port and http_port must differ" });
+    c.ports?.forEach((p, i) => {
+      const key = p.container === GRPC_PORT ? "grpc_port" : p.container === HTTP_PORT ? "http_port" : undefined;
+      if (!key || p.protocol === "udp") {
+        ctx.addIssue({ code: "custom", path: ["ports", i], message: `the collector receives on ${GRPC_PORT} (OTLP/gRPC) and ${HTTP_PORT} (OTLP/HTTP) over TCP: map one of those, e.g. "${GRPC_PORT}:${GRPC_PORT}"` });
+      } else if (c[key] !== undefined) {
+        ctx.addIssue({ code: "custom", path: [key], message: `'${key}' and ports' "${p.container}" entry are the same setting: keep ports = ["${c[key]}:${p.container}"]` });
+      } else if (c.ports!.findIndex((q) => q.container === p.container) !== i) {
+        ctx.addIssue({ code: "custom", path: ["ports", i], message: `container port ${p.container} is mapped twice` });
+      }
+    });
+  })
+  .transform(({ ports, ...c }, ctx) => {
+    for (const p of ports ?? []) {
+      if (p.host === undefined) continue;
+      if (p.container === GRPC_PORT) c.grpc_port = p.host;
+      else c.http_port = p.host;
+    }
+    if (c.grpc_port !== undefined && c.grpc_port === c.http_port) {
+      ctx.addIssue({ code: "custom", path: [ports ? "ports" : "http_port"], message: "the gRPC (4317) and HTTP (4318) receivers need different host ports" });
+    }
+    return c;
   });
 
 export type OtelCollectorConfig = z.output<typeof configSchema>;
@@ -130,10 +155,22 @@ export function collectorOutputs(container: RunningContainer, service: string, s
   };
 }
 
+const CONFIG_FILE_HINT = "config_file is resolved relative to the test file; fix the path or remove it to use the generated config";
+
+/** Why a resolved config_file can't be mounted, if it can't. */
+function configFileProblem(file: string | undefined): string | undefined {
+  if (!file || (existsSync(file) && statSync(file).isFile())) return undefined;
+  return `config_file ${file} ${existsSync(file) ? "is not a file" : "does not exist"}`;
+}
+
 export default definePlugin({
   type: "otel_collector",
   description: "OpenTelemetry collector (contrib): OTLP gRPC/HTTP receiver, spans written to a file clnrm reads back for span expectations",
   configSchema,
+  check(config, { baseDir }) {
+    const problem = configFileProblem(resolveConfigFile(config, baseDir));
+    return problem ? [{ path: ["config_file"], message: `${problem} (${CONFIG_FILE_HINT})` }] : [];
+  },
   create(config, { baseDir }) {
     const userConfig = resolveConfigFile(config, baseDir);
     let workDir: string | undefined;
@@ -144,12 +181,8 @@ export default definePlugin({
 
     /** Creates (once per instance) the temp dir with the generated config and the span dir. */
     function prepare(service: string): HostPaths & { spansFile: string; workDir: string } {
-      if (userConfig && !(existsSync(userConfig) && statSync(userConfig).isFile())) {
-        throw new ValidationError(`service '${service}': config_file ${userConfig} does not exist`, {
-          service,
-          hint: "config_file is resolved relative to the test file; fix the path or remove it to use the generated config",
-        });
-      }
+      const problem = configFileProblem(userConfig);
+      if (problem) throw new ValidationError(`service '${service}': ${problem}`, { service, hint: CONFIG_FILE_HINT });
       if (!workDir) {
         workDir = mkdtempSync(join(tmpdir(), "clnrm-otel-"));
         process.once("exit", cleanup);

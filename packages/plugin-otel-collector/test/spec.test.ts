@@ -110,6 +110,27 @@ describe("otel_collector spec for the real image", () => {
     expect(specs).toEqual([]);
   });
 
+  it("ports as the spec writes them (PLUGIN-001 example): HOST:4317 and HOST:4318 fix the receivers' host ports", () => {
+    // test/fixtures/spec/otel-example.clnrm.toml's [services.collector], as TOML parses it.
+    const c = parse({ config_file: "./otel-config.yaml", ports: ["4317:4317", "4318:4318"] });
+    expect(c).toMatchObject({ grpc_port: 4317, http_port: 4318 });
+    expect(c).not.toHaveProperty("ports");
+    expect(toContainerSpec(c, paths).ports).toEqual([{ container: 4317, host: 4317 }, { container: 4318, host: 4318 }, { container: 13133 }]);
+    const mixed = parse({ ports: ["14318:4318", 4317] });
+    expect([mixed.http_port, mixed.grpc_port]).toEqual([14318, undefined]);
+    expect(parse({ ports: ["14318:4318"] })).toEqual(parse({ http_port: 14318 }));
+  });
+
+  it("ports: other container ports, a port mapped twice, both spellings at once, one host port for both are refused", () => {
+    const issues = (v: unknown) => configSchema.safeParse(v).error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    expect(issues({ ports: ["8080:8080"] })).toEqual(['ports.0: the collector receives on 4317 (OTLP/gRPC) and 4318 (OTLP/HTTP) over TCP: map one of those, e.g. "4317:4317"']);
+    expect(issues({ ports: ["4317:4317/udp"] })?.[0]).toMatch(/^ports.0: the collector receives on 4317/);
+    expect(issues({ ports: ["1:4317", "2:4317"] })).toEqual(["ports.1: container port 4317 is mapped twice"]);
+    expect(issues({ ports: ["4317:4317"], grpc_port: 5000 })).toEqual(['grpc_port: \'grpc_port\' and ports\' "4317" entry are the same setting: keep ports = ["5000:4317"]']);
+    expect(issues({ ports: ["5000:4317", "5000:4318"] })).toEqual(["ports: the gRPC (4317) and HTTP (4318) receivers need different host ports"]);
+    expect(issues({ ports: ["x"] })?.[0]).toMatch(/^ports.0: invalid port mapping "x"/);
+  });
+
   it("rejects bad config", () => {
     for (const bad of [
       { grpc_port: 70000 },

@@ -1,6 +1,7 @@
 import { dirname, resolve } from "node:path";
 import {
   CleanroomError,
+  type ConfigIssue,
   describeZodIssues,
   didYouMean,
   formatPath,
@@ -68,8 +69,19 @@ export async function loadTestFile(file: string): Promise<{ doc: SourceDocument;
 
 export function validateStructure(doc: SourceDocument): TestFile {
   const parsed = testFileSchema.safeParse(doc.value);
-  if (!parsed.success) throw issueError(doc, parsed.error, [], knownKeysAt);
+  if (!parsed.success) throw combineProblems(issueErrors(doc, parsed.error, [], knownKeysAt))!;
   return parsed.data;
+}
+
+/**
+ * One error for every problem found: the first one's message and position, each further problem
+ * on a line of its own (`file:line:col: message`), so that a file's problems are reported at once.
+ */
+export function combineProblems(problems: readonly CleanroomError[]): CleanroomError | undefined {
+  const [first, ...rest] = problems;
+  if (!first || rest.length === 0) return first;
+  const head = first.hint ? `${first.message} (${first.hint})` : first.message;
+  return new ValidationError([head, ...rest.map((p) => p.format())].join("\n"), first.location ? { location: first.location } : {});
 }
 
 /**
@@ -77,13 +89,13 @@ export function validateStructure(doc: SourceDocument): TestFile {
  * are made relative to the test file, so the mounts of any config with core's `volumes` fragment
  * are checked again here, from the file's directory.
  */
-function checkRelativeMounts(doc: SourceDocument, service: string, config: unknown, baseDir: string): void {
+function checkRelativeMounts(doc: SourceDocument, service: string, config: unknown, baseDir: string): ValidationError[] {
   const c = config as { volumes?: unknown; allow_sensitive_mounts?: unknown } | null;
-  if (!Array.isArray(c?.volumes) || !c.volumes.every(isVolumeConfig)) return;
-  const [issue] = sensitiveMountIssues({ volumes: c.volumes, allow_sensitive_mounts: c.allow_sensitive_mounts === true }, baseDir);
-  if (!issue) return;
-  const path = ["services", service, "volumes", issue.index];
-  throw new ValidationError(`${formatPath(path)}: ${issue.message}`, { location: doc.locate(path) });
+  if (!Array.isArray(c?.volumes) || !c.volumes.every(isVolumeConfig)) return [];
+  return sensitiveMountIssues({ volumes: c.volumes, allow_sensitive_mounts: c.allow_sensitive_mounts === true }, baseDir).map((issue) => {
+    const path = ["services", service, "volumes", issue.index];
+    return new ValidationError(`${formatPath(path)}: ${issue.message}`, { location: doc.locate(path) });
+  });
 }
 
 function isVolumeConfig(v: unknown): v is VolumeConfig {
@@ -91,16 +103,29 @@ function isVolumeConfig(v: unknown): v is VolumeConfig {
   return typeof o?.source === "string" && typeof o.named === "boolean";
 }
 
-function issueError(
+/** Every issue of a zod error, each with its position. */
+function issueErrors(
   doc: SourceDocument,
   error: z.ZodError,
   prefix: (string | number)[],
   known?: (path: (string | number)[]) => string[],
-): ValidationError {
-  const [first] = describeZodIssues(error, known);
-  const path = [...prefix, ...(first?.path ?? [])];
-  const where = path.length ? `${formatPath(path)}: ` : "";
-  return new ValidationError(`${where}${plainMessage(error, first)}`, { location: doc.locate(path) });
+): ValidationError[] {
+  // An unknown key usually explains the table's other complaints (a misspelt required key is also
+  // "missing"; a misspelt fault leaves "no fault configured"): those are left out.
+  const unknownIn = error.issues.filter((i) => i.code === "unrecognized_keys").map((i) => JSON.stringify(i.path));
+  const explained = (issue: ConfigIssue) => {
+    if (unknownIn.length === 0 || issue.message.startsWith("unknown key")) return false;
+    const at = (path: readonly (string | number)[]) => unknownIn.includes(JSON.stringify(path));
+    return at(issue.path) || (at(issue.path.slice(0, -1)) && /^Invalid input: expected \w+, received undefined$/.test(issue.message));
+  };
+  const issues = describeZodIssues(error, known).filter((i) => !explained(i));
+  const seen = new Set<string>();
+  const out = (issues.length ? issues : [undefined]).map((issue) => {
+    const path = [...prefix, ...(issue?.path ?? [])];
+    const where = path.length ? `${formatPath(path)}: ` : "";
+    return new ValidationError(`${where}${plainMessage(error, issue)}`, { location: doc.locate(path) });
+  });
+  return out.filter((e) => !seen.has(e.message) && seen.add(e.message));
 }
 
 /** zod's wording where it is unhelpful: a missing key ("received undefined"), a value that fits no branch of a union ("Invalid input"). */
@@ -125,14 +150,26 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
   const baseDir = dirname(doc.file);
   const names = Object.keys(test.services);
 
+  // Every problem is collected, across services and steps, and reported at once.
+  const problems: CleanroomError[] = [];
+  const collect = (check: () => void) => {
+    try {
+      check();
+    } catch (err) {
+      if (!(err instanceof CleanroomError && err.userFacing)) throw err;
+      problems.push(err);
+    }
+  };
+
   const resolved = await Promise.all(
     names.map(async (name) => {
       const svc = test.services[name]!;
       try {
         return await resolver.resolve(svc.type, { projectDir: baseDir, ...(svc.package ? { explicitPackage: svc.package } : {}) });
       } catch (err) {
-        if (err instanceof CleanroomError && !err.location) {
-          throw err.at(doc.locate(["services", name, svc.package ? "package" : "type"]));
+        if (err instanceof CleanroomError && err.userFacing) {
+          problems.push(err.location ? err : err.at(doc.locate(["services", name, svc.package ? "package" : "type"])));
+          return undefined;
         }
         throw err;
       }
@@ -140,10 +177,11 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
   );
 
   const services = new Map<string, ServicePlan>();
-  const chaosTypes = new Set(names.filter((_, i) => resolved[i]!.definition.role === "chaos"));
+  const chaosTypes = new Set(names.filter((_, i) => resolved[i]?.definition.role === "chaos"));
   names.forEach((name, i) => {
     const svc = test.services[name]!;
-    const plugin = resolved[i]!;
+    const plugin = resolved[i];
+    if (!plugin) return;
     const raw: Record<string, unknown> = {};
     const source = (doc.value.services as Record<string, Record<string, unknown>>)[name]!;
     for (const [k, v] of Object.entries(source)) if (!(RUNNER_SERVICE_KEYS as readonly string[]).includes(k)) raw[k] = v;
@@ -151,22 +189,27 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
     const result = plugin.definition.configSchema.safeParse(raw);
     if (!result.success) {
       const pluginKeys = shapeKeys(plugin.definition.configSchema);
-      throw issueError(doc, result.error, ["services", name], (p) => (p.length === 0 ? [...pluginKeys, ...RUNNER_SERVICE_KEYS] : shapeKeys(plugin.definition.configSchema, p)));
+      problems.push(...issueErrors(doc, result.error, ["services", name], (p) => (p.length === 0 ? [...pluginKeys, ...RUNNER_SERVICE_KEYS] : shapeKeys(plugin.definition.configSchema, p))));
+      return;
     }
-    checkRelativeMounts(doc, name, result.data, baseDir);
+    problems.push(...checkRelativeMounts(doc, name, result.data, baseDir));
+    for (const issue of plugin.definition.check?.(result.data, { service: name, baseDir }) ?? []) {
+      const path = ["services", name, ...issue.path];
+      problems.push(new ValidationError(`${formatPath(path)}: ${issue.message}`, { location: doc.locate(path) }));
+    }
     const deps = new Set(svc.depends_on);
     const refs = plugin.definition.serviceRefs?.(result.data) ?? [];
     refs.forEach((ref) => {
-      checkService(doc, names, ref, ["services", name, ...refPath(source, ref)], name);
+      collect(() => checkService(doc, names, ref, ["services", name, ...refPath(source, ref)], name));
       deps.add(ref);
     });
     // A chaos service acts on running services: it starts after every non-chaos service.
     if (plugin.definition.role === "chaos") {
       for (const other of names) if (other !== name && !chaosTypes.has(other)) deps.add(other);
     }
-    for (const dep of svc.depends_on) checkService(doc, names, dep, ["services", name, "depends_on"], name);
+    for (const dep of svc.depends_on) collect(() => checkService(doc, names, dep, ["services", name, "depends_on"], name));
     for (const ref of findReferences(raw)) {
-      checkService(doc, names, ref.service, ["services", name, ...ref.path], name);
+      collect(() => checkService(doc, names, ref.service, ["services", name, ...ref.path], name));
       deps.add(ref.service);
     }
     deps.delete(name);
@@ -183,26 +226,30 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
 
   test.steps.forEach((step, i) => {
     if (step.service !== undefined) {
-      checkService(doc, names, step.service, ["steps", i, "service"]);
-      if (services.get(step.service)?.plugin.definition.role === "chaos") {
-        throw new ValidationError(`steps[${i}].service: '${step.service}' is a chaos service; steps run in the services it targets`, {
+      collect(() => checkService(doc, names, step.service!, ["steps", i, "service"]));
+      if (chaosTypes.has(step.service)) {
+        problems.push(new ValidationError(`steps[${i}].service: '${step.service}' is a chaos service; steps run in the services it targets`, {
           location: doc.locate(["steps", i, "service"]),
-        });
+        }));
       }
     }
     const stepRaw = (doc.value.steps as Record<string, unknown>[])[i]!;
     for (const ref of findReferences({ command: stepRaw.command, env: stepRaw.env })) {
-      checkService(doc, names, ref.service, ["steps", i, ...ref.path]);
+      collect(() => checkService(doc, names, ref.service, ["steps", i, ...ref.path]));
     }
   });
 
   const collectors = names.filter((n) => test.services[n]!.type === "otel_collector");
   for (const problem of validateSpanCollectors(test.expect.spans, collectors)) {
-    throw new ValidationError(`expect.spans[${problem.index}]: ${problem.message}`, { location: doc.locate(["expect", "spans", problem.index]) });
+    problems.push(new ValidationError(`expect.spans[${problem.index}]: ${problem.message}`, { location: doc.locate(["expect", "spans", problem.index]) }));
   }
+  // A dependency cycle is only meaningful among services whose configs are valid.
+  let waves: string[][] = [];
+  if (problems.length === 0) collect(() => (waves = startWaves(services, doc)));
+  const problem = combineProblems(problems);
+  if (problem) throw problem;
   registerPlanSecrets(services, test);
 
-  const waves = startWaves(services, doc);
   return {
     file: doc.file,
     displayName: doc.displayName,
