@@ -83,7 +83,7 @@ export function bindSource(source: string, baseDir: string): string {
 }
 
 /** realpath of the longest part of `p` that exists, with the rest appended as written. */
-function realPath(p: string): string {
+export function realPath(p: string): string {
   const rest: string[] = [];
   for (let cur = resolve(p); ; ) {
     try {

@@ -1,5 +1,4 @@
 import { createRequire, isBuiltin } from "node:module";
-import { realpathSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
@@ -9,6 +8,7 @@ import {
   ValidationError,
   didYouMean,
   isPluginDefinition,
+  realPath,
 } from "@clnrm/core";
 import { aboveRange, inRange, isRange } from "./semver.js";
 import { builtinTypes } from "./builtins.js";
@@ -322,14 +322,6 @@ function within(root: string, p: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
 /**
  * A local plugin path must stay inside the test file's project (the nearest directory up with a package.json
  * or node_modules, else the file's directory), symlinks followed, unless CLNRM_ALLOW_EXTERNAL_PLUGINS=1.
@@ -337,7 +329,7 @@ function real(p: string): string {
 function assertInsideProject(spec: string, abs: string, projectDir: string): void {
   if (process.env[ALLOW_EXTERNAL_PLUGINS_ENV] === "1") return;
   const root = projectRoot(projectDir);
-  if (within(root, abs) && within(real(root), real(abs))) return;
+  if (within(root, abs) && within(realPath(root), realPath(abs))) return;
   throw new ValidationError(`local plugin '${spec}' (${abs}) is outside the test file's project ${root}; it was not loaded`, {
     hint: `move the plugin inside ${root}, or run with ${ALLOW_EXTERNAL_PLUGINS_ENV}=1 to allow plugins outside the project`,
   });

@@ -6,7 +6,7 @@ import {
   didYouMean,
   formatPath,
   type PluginDefinition,
-  registerSecret,
+  registerSecretFields,
   registerSecretEnv,
   sensitiveMountIssues,
   ValidationError,
@@ -267,8 +267,7 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
 /** Registers every secret the file holds: plugin fields marked secret, and env values named like secrets. */
 function registerPlanSecrets(services: ReadonlyMap<string, ServicePlan>, test: TestFile): void {
   for (const svc of services.values()) {
-    // A field may be a dotted path into a table ("auth.pass").
-    for (const field of svc.plugin.definition.secretFields ?? []) registerSecret(field.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), svc.raw));
+    registerSecretFields(svc.plugin.definition.secretFields, svc.raw);
     registerSecretEnv(svc.raw.env as Record<string, string> | undefined);
   }
   for (const step of test.steps) registerSecretEnv(step.env);
