@@ -69,7 +69,7 @@ export function userRegexError(source: string, flags = ""): string | undefined {
     RE2JS.compile(RE2JS.translateRegExp(source));
     return undefined;
   } catch (err) {
-    const why = (err as Error).message.replace(/^error parsing regexp: /, "").replace(/: `([^]*)`$/, (m, part: string) => (part === source ? "" : m));
+    const why = (err as Error).message.replace(/^error parsing regexp: /, "").replace(/: `([\s\S]*)`$/, (m, part: string) => (part === source ? "" : m));
     return `invalid regular expression ${JSON.stringify(source)}: ${why}`;
   }
 }
