@@ -1,4 +1,7 @@
-export type HealthState = "healthy" | "unhealthy" | "unknown";
+import { ContainerError, type CleanroomErrorOptions } from "./errors.js";
+
+/** completed: a one-shot service whose command exited 0 before it was ready; it has nothing left to serve. */
+export type HealthState = "healthy" | "unhealthy" | "unknown" | "completed";
 
 export interface HealthStatus {
   readonly status: HealthState;
@@ -6,6 +9,8 @@ export interface HealthStatus {
   readonly reason?: string;
   /** The service can't recover (its container exited, say): stop waiting for it at once. */
   readonly final?: boolean;
+  /** For `completed`: the exit code of the service's command (0). */
+  readonly exitCode?: number;
 }
 
 export const HealthStatus = {
@@ -22,4 +27,39 @@ export const HealthStatus = {
   unknown(reason: string): HealthStatus {
     return { status: "unknown", reason };
   },
+  /**
+   * A one-shot service: its command exited 0 before the service was ready (as compose's
+   * `service_completed_successfully`). The start succeeds, dependents start after it, and steps
+   * can't target it.
+   */
+  completed(exitCode = 0): HealthStatus {
+    return { status: "completed", exitCode, final: true };
+  },
 } as const;
+
+/**
+ * A container exited before it was ready. Backends throw it from `run` so that a plugin can tell a
+ * one-shot command that completed (exit 0) from one that crashed, with the code and last log lines.
+ */
+export class ContainerExitedError extends ContainerError {
+  readonly exitCode: number;
+  /** The container's last log lines (stdout and stderr), trimmed. */
+  readonly logTail: string;
+
+  constructor(message: string, exitCode: number, logTail: string, options?: CleanroomErrorOptions) {
+    super(message, options);
+    this.exitCode = exitCode;
+    this.logTail = logTail;
+  }
+}
+
+/** The exit of a container that exited before it was ready, from an error a backend threw (or undefined). */
+export function containerExit(err: unknown): { exitCode: number; logTail: string } | undefined {
+  if (err instanceof ContainerExitedError) return { exitCode: err.exitCode, logTail: err.logTail };
+  // Another copy of @clnrm/core (a plugin bundling its own): match by shape.
+  const e = err as { name?: unknown; exitCode?: unknown; logTail?: unknown } | null;
+  if (e && typeof e === "object" && e.name === "ContainerExitedError" && typeof e.exitCode === "number") {
+    return { exitCode: e.exitCode, logTail: typeof e.logTail === "string" ? e.logTail : "" };
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import { type CleanroomError, ContainerError, HealthError, TimeoutError, isCleanroomError } from "./errors.js";
-import type { HealthStatus } from "./health.js";
+import { HealthStatus } from "./health.js";
 import type { PluginLogger, ServiceHandle, ServicePlugin, StartContext } from "./plugin.js";
 import type { ContainerBackend, ContainerSpec, RunContainerOptions, RunningContainer } from "./spec.js";
 import { type LifecycleState, StateMachine } from "./state.js";
@@ -19,10 +19,16 @@ export interface LifecycleTimeouts {
   /** How long the health check may take to report healthy after start returned. */
   healthMs: number;
   stopMs: number;
+  /**
+   * How long stop() waits for a start attempt that was abandoned (timed out or cancelled) but whose
+   * plugin ignores its abort signal. After it, the attempt's resource scope still removes any
+   * container the plugin creates late, and the run's label sweep removes what exists.
+   */
+  abandonMs: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 1, initialDelayMs: 250, factor: 2, maxDelayMs: 5_000 };
-export const DEFAULT_TIMEOUTS: LifecycleTimeouts = { startMs: 60_000, healthMs: 30_000, stopMs: 15_000 };
+export const DEFAULT_TIMEOUTS: LifecycleTimeouts = { startMs: 60_000, healthMs: 30_000, stopMs: 15_000, abandonMs: 2_000 };
 
 /** Delay before attempt `attempt` (2-based: the first retry), with exponential growth and a cap. */
 export function backoffDelay(policy: RetryPolicy, attempt: number): number {
@@ -67,6 +73,7 @@ export class ServiceLifecycle {
   #stopping: Promise<void> | undefined;
   #log: PluginLogger = noopLog;
   #runId = "";
+  #completed: { exitCode: number } | undefined;
 
   constructor(options: LifecycleOptions) {
     this.service = options.service;
@@ -88,6 +95,11 @@ export class ServiceLifecycle {
     return this.#handle;
   }
 
+  /** A one-shot service that completed: its command's exit code (0). Undefined for a running service. */
+  get completed(): { readonly exitCode: number } | undefined {
+    return this.#completed;
+  }
+
   #to(state: LifecycleState): void {
     this.#machine.transition(state);
     this.#opts.onStateChange?.(state, this.service);
@@ -107,10 +119,15 @@ export class ServiceLifecycle {
       if (ctx.signal?.aborted) break;
       const scope = new ResourceScope(ctx.backend);
       try {
-        const handle = await this.#span("start", { "clnrm.attempt": attempt }, () => this.#attempt(ctx, scope));
+        const { handle, completed } = await this.#span("start", { "clnrm.attempt": attempt }, () => this.#attempt(ctx, scope));
         this.#handle = handle;
         this.#scope = scope;
-        this.#to("running");
+        if (completed) {
+          this.#completed = { exitCode: completed.exitCode ?? 0 };
+          this.#to("completed");
+        } else {
+          this.#to("running");
+        }
         return handle;
       } catch (err) {
         lastError = this.#wrap(err);
@@ -123,7 +140,7 @@ export class ServiceLifecycle {
     throw lastError ?? new ContainerError(`service '${this.service}' start was cancelled`, { service: this.service });
   }
 
-  async #attempt(ctx: LifecycleStartContext, scope: ResourceScope): Promise<ServiceHandle> {
+  async #attempt(ctx: LifecycleStartContext, scope: ResourceScope): Promise<{ handle: ServiceHandle; completed?: HealthStatus }> {
     const controller = new AbortController();
     const onAbort = () => controller.abort(ctx.signal?.reason);
     ctx.signal?.addEventListener("abort", onAbort, { once: true });
@@ -154,8 +171,8 @@ export class ServiceLifecycle {
         try {
           // Abandoned (timed out or cancelled) while the plugin was starting: don't go on to health.
           if (controller.signal.aborted) throw controller.signal.reason;
-          await this.#span("health", {}, () => this.#awaitHealthy(handle, controller.signal));
-          return handle;
+          const status = await this.#span("health", {}, () => this.#awaitHealthy(handle, controller.signal));
+          return status.status === "completed" ? { handle, completed: status } : { handle };
         } catch (err) {
           // The plugin may hold more than containers (temp dirs, sidecar state): let it release them.
           await this.#opts.plugin.stop(handle, { service: this.service, runId: ctx.runId, log: ctx.log }).catch(() => {});
@@ -183,7 +200,8 @@ export class ServiceLifecycle {
     }
   }
 
-  async #awaitHealthy(handle: ServiceHandle, signal: AbortSignal): Promise<void> {
+  /** Resolves with the healthy (or completed: a one-shot service that exited 0) status. */
+  async #awaitHealthy(handle: ServiceHandle, signal: AbortSignal): Promise<HealthStatus> {
     const deadline = Date.now() + this.#timeouts.healthMs;
     let last: HealthStatus | undefined;
     let delay = 50;
@@ -199,7 +217,7 @@ export class ServiceLifecycle {
             ...(last?.reason ? { hint: `last status: ${last.status}: ${last.reason}` } : {}),
           }),
       );
-      if (last.status === "healthy") return;
+      if (last.status === "healthy" || last.status === "completed") return last;
       if (last.final) {
         throw new HealthError(`service '${this.service}' is ${last.status}${last.reason ? `: ${last.reason}` : ""}`, { service: this.service });
       }
@@ -215,6 +233,7 @@ export class ServiceLifecycle {
 
   /** Current health, for callers that poll a running service. */
   async healthCheck(): Promise<HealthStatus> {
+    if (this.#completed) return HealthStatus.completed(this.#completed.exitCode);
     if (!this.#handle) return { status: "unknown", reason: `service is ${this.state}` };
     return this.#opts.plugin.healthCheck(this.#handle);
   }
@@ -226,7 +245,7 @@ export class ServiceLifecycle {
    */
   async stop(): Promise<void> {
     if (this.#stopping) return this.#stopping;
-    if (this.#machine.state !== "running") {
+    if (this.#machine.state !== "running" && this.#machine.state !== "completed") {
       // Failed or starting: an abandoned attempt may still be creating a container, which its scope
       // removes; wait for that, so that the run doesn't end before it.
       await this.#settleAbandoned();
@@ -234,19 +253,25 @@ export class ServiceLifecycle {
       if (this.#machine.state === "initialized") this.#to("stopped");
       // Stopped already; failed (a failed start released what it allocated); or starting (the start
       // owns its resources, and releases them if it fails): nothing to stop.
-      if ((this.#machine.state as LifecycleState) !== "running") return;
+      const now = this.#machine.state as LifecycleState;
+      if (now !== "running" && now !== "completed") return;
     }
     this.#to("stopping");
     this.#stopping = this.#stop(this.#handle, this.#scope);
     return this.#stopping;
   }
 
-  /** Waits (up to the stop timeout) for start attempts that were abandoned but are still running. */
+  /**
+   * Waits (up to `abandonMs`, 2 s by default) for start attempts that were abandoned but are still
+   * running: a plugin that honours its abort signal settles at once. One that ignores it is not
+   * waited for longer: its attempt's scope is released, so a container it creates later is removed
+   * as soon as it exists, and the run sweeps its label for what exists now.
+   */
   async #settleAbandoned(): Promise<void> {
     if (this.#abandoned.length === 0) return;
     const all = Promise.all(this.#abandoned);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, this.#timeouts.stopMs)))]);
+    await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, this.#timeouts.abandonMs)))]);
     clearTimeout(timer);
   }
 
@@ -450,4 +475,9 @@ export function fmtMs(ms: number): string {
   if (ms < 1_000) return `${ms} ms`;
   if (ms % 60_000 === 0) return `${ms / 60_000} min`;
   return `${Math.round(ms / 100) / 10} s`;
+}
+
+/** Why a step can't target a one-shot service that completed (one line, with what to do). */
+export function completedServiceStepFailure(service: string, exitCode = 0): string {
+  return `service '${service}' is a one-shot service that completed (exit ${exitCode}); steps need a running service — keep its command running (e.g. "sleep infinity") or give it a health_check, or target another service`;
 }

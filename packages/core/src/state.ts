@@ -1,17 +1,19 @@
 import { InternalError } from "./errors.js";
 
-export type LifecycleState = "initialized" | "starting" | "running" | "stopping" | "stopped" | "failed";
+/** completed: a one-shot service whose command exited 0 before it was ready (its start succeeded). */
+export type LifecycleState = "initialized" | "starting" | "running" | "completed" | "stopping" | "stopped" | "failed";
 
 const NEXT: Readonly<Record<LifecycleState, readonly LifecycleState[]>> = {
   initialized: ["starting", "stopped"],
-  starting: ["running"],
+  starting: ["running", "completed"],
   running: ["stopping"],
+  completed: ["stopping"],
   stopping: ["stopped"],
   stopped: [],
   failed: [],
 };
 
-/** Initialized → Starting → Running → Stopping → Stopped; any state may go to Failed. */
+/** Initialized → Starting → Running (or Completed) → Stopping → Stopped; any state may go to Failed. */
 export function canTransition(from: LifecycleState, to: LifecycleState): boolean {
   if (to === "failed") return from !== "failed";
   return NEXT[from].includes(to);

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { ContainerError, HealthError, InternalError, TimeoutError, ValidationError } from "../src/errors.js";
-import { backoffDelay, DEFAULT_RETRY, fmtMs, handleProblem, ResourceScope, ServiceLifecycle, sleep, withTimeout } from "../src/lifecycle.js";
+import { HealthStatus } from "../src/health.js";
+import { backoffDelay, completedServiceStepFailure, DEFAULT_RETRY, DEFAULT_TIMEOUTS, fmtMs, handleProblem, ResourceScope, ServiceLifecycle, sleep, withTimeout } from "../src/lifecycle.js";
 import type { LifecycleState } from "../src/state.js";
 import { aborted, delay, FakeBackend, FakePlugin, type FakePluginHooks, recordingLog, runOne, startContext } from "./fake-backend.js";
 
@@ -374,6 +375,64 @@ describe("ServiceLifecycle: plugin errors", () => {
     });
     await expect(lifecycle.start(startContext(backend))).rejects.toBeInstanceOf(ContainerError);
     expect(lifecycle.state).toBe("failed");
+  });
+});
+
+describe("ServiceLifecycle: one-shot services", () => {
+  it("a health check that reports completed ends the start as completed; stop removes the container", async () => {
+    const { backend, lifecycle, states } = setup({ healthCheck: async () => HealthStatus.completed(0) });
+    const handle = await lifecycle.start(startContext(backend));
+    expect(lifecycle.state).toBe("completed");
+    expect(lifecycle.completed).toEqual({ exitCode: 0 });
+    expect(lifecycle.handle).toBe(handle);
+    expect(await lifecycle.healthCheck()).toEqual({ status: "completed", exitCode: 0, final: true });
+    await lifecycle.stop();
+    expect(states).toEqual(["starting", "completed", "stopping", "stopped"]);
+    expect(backend.live()).toEqual([]);
+  });
+
+  it("a running service has no completion", async () => {
+    const { backend, lifecycle } = setup();
+    await lifecycle.start(startContext(backend));
+    expect(lifecycle.completed).toBeUndefined();
+    await lifecycle.stop();
+  });
+
+  it("a step's failure names the service and says what to do, on one line", () => {
+    const line = completedServiceStepFailure("init", 0);
+    expect(line).toMatch(/^service 'init' is a one-shot service that completed \(exit 0\); steps need a running service — /);
+    expect(line).not.toContain("\n");
+  });
+});
+
+describe("ServiceLifecycle: abandoned start", () => {
+  it("waits 2 s by default for an attempt whose plugin ignores its signal", () => {
+    expect(DEFAULT_TIMEOUTS.abandonMs).toBe(2_000);
+  });
+
+  it("stop() waits only abandonMs for a start that ignores its signal; the late container is removed when it comes", async () => {
+    let late: Promise<unknown> | undefined;
+    const { backend, lifecycle } = setup(
+      {
+        start: async (ctx) => {
+          await delay(600); // ignores ctx.signal
+          late = runOne(ctx, "late:1").catch((e: unknown) => e);
+          await late;
+          return new Promise(() => {});
+        },
+      },
+      { timeouts: { startMs: 50, abandonMs: 150 } },
+    );
+    await expect(lifecycle.start(startContext(backend))).rejects.toBeInstanceOf(TimeoutError);
+    const t0 = performance.now();
+    await lifecycle.stop();
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(100);
+    expect(waited).toBeLessThan(450);
+    expect(backend.containers).toHaveLength(0); // not created yet: stop did not wait for it
+    await vi.waitFor(() => expect(late).toBeDefined(), { timeout: 2_000 });
+    expect(((await late) as Error).message).toContain("late container was removed");
+    expect(backend.live()).toEqual([]);
   });
 });
 

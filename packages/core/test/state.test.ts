@@ -2,12 +2,14 @@ import { describe, expect, it } from "vitest";
 import { InternalError } from "../src/errors.js";
 import { canTransition, type LifecycleState, StateMachine } from "../src/state.js";
 
-const ALL: LifecycleState[] = ["initialized", "starting", "running", "stopping", "stopped", "failed"];
+const ALL: LifecycleState[] = ["initialized", "starting", "running", "completed", "stopping", "stopped", "failed"];
 const VALID: [LifecycleState, LifecycleState][] = [
   ["initialized", "starting"],
   ["initialized", "stopped"],
   ["starting", "running"],
+  ["starting", "completed"],
   ["running", "stopping"],
+  ["completed", "stopping"],
   ["stopping", "stopped"],
 ];
 
@@ -18,6 +20,7 @@ function machineIn(state: LifecycleState): StateMachine {
     initialized: [],
     starting: ["starting"],
     running: ["starting", "running"],
+    completed: ["starting", "completed"],
     stopping: ["starting", "running", "stopping"],
     stopped: ["starting", "running", "stopping", "stopped"],
     failed: ["failed"],
