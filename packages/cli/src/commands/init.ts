@@ -1,11 +1,15 @@
 import { access, mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
-import { ValidationError } from "@clnrm/core";
+import { dirname, relative, resolve, sep } from "node:path";
+import { docsUrl, ValidationError } from "@clnrm/core";
 
-export const STARTER = `#:schema ./clnrm.schema.json
+/** Where the starter's `#:schema` line points: the file `clnrm schema --output` writes, run where init ran. */
+export const SCHEMA_FILE = "clnrm.schema.json";
+
+export const STARTER = `#:schema __SCHEMA__
 # A clnrm test: the services it needs, and the steps to run against them.
-# Run it:       npx clnrm run __FILE__
-# Reference:    docs/configuration.md of clnrm; editor schema: npx clnrm schema --output clnrm.schema.json
+# Run it:         npx clnrm run __FILE__
+# Editor schema:  npx clnrm schema --output ${SCHEMA_FILE}  (run where init ran: the #:schema line points there)
+# Reference:      ${docsUrl("configuration")}
 
 [meta]
 name = "example"
@@ -34,6 +38,12 @@ name = "the host reaches web on its mapped port"
 command = ["node", "-e", "fetch('\${services.web.url}').then(r => process.exit(r.ok ? 0 : 1))"]
 `;
 
+/** The `#:schema` reference from `file` to `cwd/clnrm.schema.json`, relative and with forward slashes. */
+export function schemaRef(file: string, cwd: string = process.cwd()): string {
+  const rel = relative(dirname(resolve(cwd, file)), resolve(cwd, SCHEMA_FILE)).split(sep).join("/");
+  return rel.startsWith("../") ? rel : `./${rel}`;
+}
+
 export async function initCommand(file: string, opts: { force?: boolean }): Promise<number> {
   const exists = await access(file).then(
     () => true,
@@ -41,7 +51,8 @@ export async function initCommand(file: string, opts: { force?: boolean }): Prom
   );
   if (exists && !opts.force) throw new ValidationError(`${file} already exists`, { hint: "pass --force to overwrite it, or name another file" });
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, STARTER.replace("__FILE__", file));
-  process.stdout.write(`wrote ${file}\nnext: npm install -D @clnrm/plugin-generic-container && npx clnrm run ${file}\n`);
+  await writeFile(file, STARTER.replace("__SCHEMA__", () => schemaRef(file)).replace("__FILE__", () => file));
+  // generic_container comes with the CLI: nothing else to install for this file.
+  process.stdout.write(`wrote ${file}\nnext: npx clnrm run ${file}\neditor schema: npx clnrm schema --output ${SCHEMA_FILE}\nreference: ${docsUrl("configuration")}\n`);
   return 0;
 }
