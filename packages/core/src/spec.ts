@@ -89,6 +89,8 @@ export interface ContainerState {
   running: boolean;
   exitCode?: number;
   status: string;
+  /** The engine's OOM killer killed a process of the container (Docker's State.OOMKilled). */
+  oomKilled?: boolean;
 }
 
 /** A container the backend started. Every method is safe to call after the container is gone. */

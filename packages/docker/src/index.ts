@@ -574,7 +574,7 @@ class DockerContainer implements RunningContainer {
   async state(): Promise<ContainerState> {
     try {
       const s = (await this.#c.inspect()).State;
-      return { running: s.Running, status: s.Status, ...(s.Running ? {} : { exitCode: s.ExitCode }) };
+      return { running: s.Running, status: s.Status, ...(s.Running ? {} : { exitCode: s.ExitCode }), ...(s.OOMKilled ? { oomKilled: true } : {}) };
     } catch (err) {
       if (isGone(err)) return { running: false, status: "removed" };
       throw err;

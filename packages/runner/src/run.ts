@@ -196,6 +196,11 @@ export class ServiceSet {
   container(service: string) {
     return this.#lifecycles.get(service)?.handle?.primary;
   }
+
+  /** The run's network, when it has one (several services). */
+  get network(): NetworkHandle | undefined {
+    return this.#network;
+  }
 }
 
 function interrupted(signal: AbortSignal): CleanroomError {
@@ -235,7 +240,14 @@ export async function runTest(plan: TestPlan, options: RunOptions): Promise<Test
         const resolved = interpolate({ ...step }, services.outputs, `steps[${i}]`);
         emit({ type: "step:start", test, step: step.name, service: step.service });
         const result = await withSpan("clnrm.step", { "clnrm.step": step.name, "clnrm.service": step.service ?? "(host)" }, async (stepSpan) => {
-          const r = await runStep(resolved, { container: step.service ? services.container(step.service) : undefined, cwd: plan.baseDir }, controller.signal);
+          const target = {
+            container: step.service ? services.container(step.service) : undefined,
+            cwd: plan.baseDir,
+            backend: options.backend,
+            runId,
+            network: services.network,
+          };
+          const r = await runStep(resolved, target, controller.signal);
           stepSpan.setAttribute("clnrm.outcome", r.status);
           stepSpan.setAttribute("clnrm.exit_code", r.exitCode ?? -1);
           if (r.status === "failed") markSpanFailed(stepSpan, r.failure ?? "failed");
@@ -243,6 +255,12 @@ export async function runTest(plan: TestPlan, options: RunOptions): Promise<Test
         });
         if (controller.signal.aborted) throw interrupted(controller.signal);
         steps.push(result);
+        if (result.serviceGone) {
+          // The service died during the steps (exited, OOM-killed, removed): it failed, whatever its start said.
+          const gone = result.serviceGone;
+          const prev = services.results.get(gone.service);
+          if (prev) services.results.set(gone.service, { ...prev, status: "failed", error: gone.message.split("\n")[0]! });
+        }
         emit({ type: "step:end", test, result });
         if (result.status === "failed" && !step.continue_on_failure) failed = true;
       }

@@ -21,6 +21,8 @@ export const stepSchema = z.strictObject({
   name: z.string().min(1, "a step needs a name"),
   /** Exec in this service's container; without it the step runs on the host. */
   service: name.optional(),
+  /** Run the step in a throwaway container of this image that shares the service's network (localhost is the service). */
+  image: z.string().trim().min(1, "image must not be empty").optional(),
   command: commandSchema,
   env: envSchema.default({}),
   workdir: z.string().min(1).optional(),

@@ -1,6 +1,20 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { constants } from "node:os";
-import { BoundedOutput, type ExecOptions, type ExecResult, fmtMs, type RunningContainer, StreamMatcher, sleep, untilAborted } from "@clnrm/core";
+import {
+  BoundedOutput,
+  type ContainerBackend,
+  type ContainerState,
+  type ExecOptions,
+  type ExecResult,
+  fmtMs,
+  isCleanroomError,
+  type NetworkHandle,
+  type RunningContainer,
+  StreamMatcher,
+  sleep,
+  untilAborted,
+} from "@clnrm/core";
 import type { StepConfig } from "./schema.js";
 
 export interface StepResult {
@@ -15,6 +29,8 @@ export interface StepResult {
   readonly attempts: number;
   /** What was expected and what was seen, when the step failed. */
   readonly failure?: string;
+  /** Set when the step's service container was no longer running after the step: how it ended. */
+  readonly serviceGone?: { readonly service: string; readonly state: ContainerState; readonly message: string };
 }
 
 /** Process groups of host steps still running; killed if clnrm exits while they are. */
@@ -162,43 +178,208 @@ function tailBlock(label: string, text: string): string {
 }
 
 export interface StepTarget {
+  /** The service container the step names, if it names one. */
   container: RunningContainer | undefined;
   cwd: string;
+  /** For a step with `image`: the engine that runs its throwaway container, the run it belongs to, and the run's network. */
+  backend?: ContainerBackend;
+  runId?: string;
+  network?: NetworkHandle;
+}
+
+/**
+ * The environment variable set on every process a step execs in a container, with a value unique to
+ * the exec: at the step's timeout, every process of the container that carries it (the command and
+ * whatever it started) is killed, so nothing a step started keeps running in the service.
+ */
+export const STEP_MARKER_ENV = "CLNRM_STEP";
+
+/** How long the exec that kills a timed-out step's processes may take. */
+const KILL_EXEC_MS = 5_000;
+
+/**
+ * Kills every process in `container` whose environment carries `marker` (SIGKILL), in a few passes so
+ * that children forked meanwhile go too. Needs `sh` and `grep` in the image. Says what happened.
+ */
+async function killMarked(container: RunningContainer, marker: string): Promise<string> {
+  const script = [
+    "i=0",
+    "while [ $i -lt 5 ]; do",
+    "  found=0",
+    "  for p in /proc/[0-9]*; do",
+    `    if grep -qs "$0" "$p/environ"; then kill -KILL "\${p#/proc/}" 2>/dev/null; found=1; fi`,
+    "  done",
+    '  [ "$found" = 0 ] && exit 0',
+    "  i=$((i+1))",
+    "done",
+    "exit 3",
+  ].join("\n");
+  try {
+    const r = await container.exec(["sh", "-c", script, `${STEP_MARKER_ENV}=${marker}`], { timeoutMs: KILL_EXEC_MS });
+    if (r.exitCode === 0) return "what it started in the container was killed";
+    const why = missingCommand(r) ? "the image has no sh" : `exit ${r.exitCode}${r.stderr.trim() ? `: ${tail(r.stderr, 1)}` : ""}`;
+    return `what it started may still be running in the container (could not kill it: ${why})`;
+  } catch (err) {
+    return `what it started may still be running in the container (could not kill it: ${(err as Error).message})`;
+  }
+}
+
+/**
+ * Runs `command` in `container` under a fresh marker (see STEP_MARKER_ENV). At the timeout the
+ * command's processes are killed (unless `throwaway`: the container is removed right after); the
+ * output seen until then is kept. When `signal` aborts, teardown removes the container.
+ */
+async function execInContainer(
+  container: RunningContainer,
+  command: string[],
+  options: ExecOptions & { timeoutMs: number },
+  signal: AbortSignal,
+  throwaway: boolean,
+): Promise<ExecResult> {
+  const marker = randomBytes(8).toString("hex");
+  const stdout = new BoundedOutput();
+  const stderr = new BoundedOutput();
+  const started = performance.now();
+  const exec = container.exec(command, {
+    ...options,
+    env: { ...options.env, [STEP_MARKER_ENV]: marker },
+    onOutput: (stream, chunk) => {
+      (stream === "stdout" ? stdout : stderr).push(chunk);
+      options.onOutput?.(stream, chunk);
+    },
+  });
+  try {
+    return await untilAborted(exec, signal, () => new Error("interrupted"));
+  } catch (err) {
+    const timedOut = isCleanroomError(err) && err.code === "timeout";
+    if (!timedOut && !signal.aborted) return { exitCode: 125, stdout: stdout.text(), stderr: `${stderr.text()}${(err as Error).message}\n`, durationMs: performance.now() - started };
+    const result = (exitCode: number, what: string) => ({ exitCode, stdout: stdout.text(), stderr: `${stderr.text()}${what}\n`, durationMs: performance.now() - started });
+    if (!timedOut) return result(130, "interrupted");
+    const killed = throwaway ? "its container is removed" : await killMarked(container, marker);
+    return result(124, `timed out after ${fmtMs(options.timeoutMs)}; ${killed}`);
+  }
+}
+
+/** The command a result says could not be started (exit 126/127 from the engine or a shell), and why. */
+function missingCommand(r: ExecResult): { command: string; reason: "missing" | "not executable" } | undefined {
+  if (r.exitCode !== 126 && r.exitCode !== 127) return undefined;
+  const text = `${r.stdout}\n${r.stderr}`;
+  // The engine: `OCI runtime exec failed: ... exec: "curl": executable file not found in $PATH: unknown`
+  const oci = /exec: "([^"]+)": (executable file not found|stat [^:]*: no such file or directory|permission denied)/.exec(text);
+  if (oci) return { command: oci[1]!, reason: oci[2] === "permission denied" ? "not executable" : "missing" };
+  // A shell: `sh: curl: not found`, `/bin/sh: 1: curl: not found`, `bash: line 1: curl: command not found`
+  const shell = r.exitCode === 127 ? /(?:^|: )([^\s:'"]+): (?:command )?not found\s*$/m.exec(r.stderr) : null;
+  if (shell) return { command: shell[1]!, reason: "missing" };
+  return undefined;
+}
+
+/** One line for a step whose command does not exist where it ran, or undefined. */
+function explainMissing(step: StepConfig, r: ExecResult, container: RunningContainer | undefined): string | undefined {
+  const missing = missingCommand(r);
+  if (!missing) return undefined;
+  const { command } = missing;
+  if (!container) {
+    if (r.stderr !== `${command}: command not found\n`) return undefined;
+    return `'${command}' is not on this machine's PATH (a step without service runs on the host) — install it, or set service = "…" or image = "…" on the step to run it in a container`;
+  }
+  const what = missing.reason === "missing" ? "is not in" : "is not executable in";
+  if (step.image) return `'${command}' ${what} image '${container.image}' — use a command the image has, or another image`;
+  return `'${command}' ${what} image '${container.image}' of service '${step.service}' — use a command the image has, or set image = "<an image with ${command}>" on the step to run it in its own container that shares the service's network`;
+}
+
+/** How a service container that is no longer running ended, with its last log lines; undefined while it runs. */
+async function serviceGone(service: string, container: RunningContainer, r?: ExecResult): Promise<StepResult["serviceGone"]> {
+  let state = await container.state().catch(() => undefined);
+  // An exec killed with its container (137, or no exit code) can end before the engine reports the container exited.
+  for (let i = 0; state?.running && r && (r.exitCode >= 128 || r.exitCode < 0) && i < 20; i++) {
+    await sleep(100);
+    state = await container.state().catch(() => undefined);
+  }
+  if (!state || state.running) return undefined;
+  const how =
+    state.status === "removed"
+      ? "its container was removed"
+      : `its container exited with code ${state.exitCode ?? "?"}${state.oomKilled ? " and was OOM-killed (out of memory: raise its memory limit)" : ""}`;
+  const logs = state.status === "removed" ? "" : tail(await container.logs({ tail: 20 }).catch(() => ""));
+  const message = `service '${service}' is no longer running: ${how}\n${logs ? `  last log lines of '${service}':\n${logs.replace(/^/gm, "    ")}\n` : `  '${service}' logged nothing\n`}`;
+  return { service, state, message };
+}
+
+/** Starts the throwaway container of a step with `image`: it shares the service's network namespace, or is on the run network. */
+async function startStepContainer(step: StepConfig, target: StepTarget, signal: AbortSignal): Promise<RunningContainer> {
+  if (!target.backend || !target.runId) throw new Error("no container engine to run the step's image with");
+  return target.backend.run(
+    { image: step.image!, keepAlive: true, labels: { "clnrm.step": step.name }, ...(target.container ? { networkOf: target.container.id } : {}) },
+    { runId: target.runId, service: step.service ? `${step.service}-step` : "step", ...(target.network && !target.container ? { network: target.network } : {}), signal },
+  );
 }
 
 /** Runs one step with its retries. The step's values must already be interpolated. */
 export async function runStep(step: StepConfig, target: StepTarget, signal: AbortSignal): Promise<StepResult> {
   const started = performance.now();
-  // A step that names a service runs in its container, never on the host.
-  if (step.service && !target.container) {
-    const failure = `service '${step.service}' has no container to exec in`;
-    return { name: step.name, service: step.service, status: "failed", exitCode: undefined, stdout: "", stderr: "", durationMs: 0, attempts: 0, failure };
-  }
-  let attempts = 0;
-  let last: ExecResult | undefined;
-  let failure: string | undefined;
-  for (;;) {
-    attempts++;
-    const streaming = outputMatchers(step);
-    const options = { env: step.env, timeoutMs: step.timeout, ...(streaming ? { onOutput: streaming.onOutput } : {}) };
-    last = target.container
-      ? await untilAborted(target.container.exec(step.command, { ...options, ...(step.workdir ? { workdir: step.workdir } : {}) }), signal, () => new Error("interrupted")).catch(
-          (err: Error) => ({ exitCode: 125, stdout: "", stderr: `${err.message}\n`, durationMs: 0 }),
-        )
-      : await execOnHost(step.command, { ...options, cwd: step.workdir ?? target.cwd, signal });
-    failure = checkExpectations(step, last, streaming?.matchers);
-    if (!failure || attempts > step.retries || signal.aborted) break;
-    await sleep(step.retry_interval, signal);
-  }
-  return {
+  const failed = (failure: string): StepResult => ({
     name: step.name,
     service: step.service,
-    status: failure ? "failed" : "passed",
-    exitCode: last.exitCode,
-    stdout: last.stdout,
-    stderr: last.stderr,
+    status: "failed",
+    exitCode: undefined,
+    stdout: "",
+    stderr: "",
     durationMs: performance.now() - started,
-    attempts,
-    ...(failure ? { failure: attempts > 1 ? `after ${attempts} attempts: ${failure}` : failure } : {}),
-  };
+    attempts: 0,
+    failure,
+  });
+  // A step that names a service runs in its container, never on the host.
+  if (step.service && !target.container) return failed(`service '${step.service}' has no container to exec in`);
+  let own: RunningContainer | undefined;
+  if (step.image) {
+    try {
+      own = await startStepContainer(step, target, signal);
+    } catch (err) {
+      if (signal.aborted) return failed("interrupted");
+      const gone = step.service && target.container ? await serviceGone(step.service, target.container) : undefined;
+      if (gone) return { ...failed(gone.message), serviceGone: gone };
+      const msg = (err as Error).message.replace(/^service '[^']*': /, "");
+      return failed(`cannot run image '${step.image}' for the step: ${msg}${/exited/.test(msg) ? " (clnrm keeps a step's container alive with /bin/sh: the image needs one)" : ""}`);
+    }
+  }
+  try {
+    const container = own ?? target.container;
+    let attempts = 0;
+    let last: ExecResult | undefined;
+    let failure: string | undefined;
+    let gone: StepResult["serviceGone"];
+    for (;;) {
+      attempts++;
+      const streaming = outputMatchers(step);
+      const options = { env: step.env, timeoutMs: step.timeout, ...(streaming ? { onOutput: streaming.onOutput } : {}) };
+      last = container
+        ? await execInContainer(container, step.command, { ...options, ...(step.workdir ? { workdir: step.workdir } : {}) }, signal, container === own)
+        : await execOnHost(step.command, { ...options, cwd: step.workdir ?? target.cwd, signal });
+      failure = checkExpectations(step, last, streaming?.matchers);
+      if (failure && !signal.aborted) {
+        gone = step.service && target.container ? await serviceGone(step.service, target.container, last) : undefined;
+        const missing = gone ? undefined : explainMissing(step, last, container);
+        if (gone) failure = gone.message;
+        else if (missing) failure = missing;
+        // Retrying can't bring back a service that is gone, nor add a command to an image.
+        if (gone || missing) break;
+      }
+      if (!failure || attempts > step.retries || signal.aborted) break;
+      await sleep(step.retry_interval, signal);
+    }
+    return {
+      name: step.name,
+      service: step.service,
+      status: failure ? "failed" : "passed",
+      exitCode: last.exitCode,
+      stdout: last.stdout,
+      stderr: last.stderr,
+      durationMs: performance.now() - started,
+      attempts,
+      ...(failure ? { failure: attempts > 1 ? `after ${attempts} attempts: ${failure}` : failure } : {}),
+      ...(gone ? { serviceGone: gone } : {}),
+    };
+  } finally {
+    await own?.remove({ timeoutMs: 0 }).catch(() => {});
+  }
 }
