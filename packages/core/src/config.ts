@@ -48,20 +48,25 @@ export interface VolumeConfig {
   readOnly: boolean;
   named: boolean;
 }
+  /** A named volume marked `:keep`: it outlives the run (others are per run, removed at teardown). */
+  keep?: boolean;
 
-/** Parses "/host:/container", "./rel:/container:ro" or "volume-name:/container". */
+/** Parses "/host:/container", "./rel:/container:ro", "volume-name:/container" or "volume-name:/container:keep" (or "ro,keep"). */
 export function parseVolume(input: string): VolumeConfig | string {
   const parts = input.split(":");
-  const mode = parts.length === 3 ? parts[2] : undefined;
-  if (parts.length < 2 || parts.length > 3 || (mode !== undefined && mode !== "ro" && mode !== "rw")) {
-    return `invalid volume "${input}": use "/host/path:/container/path" with an optional ":ro"`;
+  const opts = parts.length === 3 ? parts[2]!.split(",") : [];
+  const mode = opts.find((o) => o === "ro" || o === "rw");
+  const keep = opts.includes("keep");
+  if (parts.length < 2 || parts.length > 3 || opts.some((o) => o !== "ro" && o !== "rw" && o !== "keep")) {
+    return `invalid volume "${input}": use "/host/path:/container/path" with an optional ":ro" (a named volume also takes ":keep")`;
   }
   const [source, target] = parts as [string, string];
   if (!source) return `invalid volume "${input}": the host path is empty`;
   if (!target.startsWith("/")) return `invalid volume "${input}": the container path "${target}" must be absolute`;
   const named = !source.startsWith("/") && !source.startsWith(".") && !source.startsWith("~");
   if (named && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(source)) return `invalid volume "${input}": "${source}" is neither a path nor a volume name`;
-  return { source, target, readOnly: mode === "ro", named };
+  if (keep && !named) return `invalid volume "${input}": only a named volume can be kept (":keep"); a host path always stays`;
+  return { source, target, readOnly: mode === "ro", named, ...(keep ? { keep } : {}) };
 }
 
 export const volumeSchema = z.string().transform((v, ctx) => {
@@ -101,7 +106,7 @@ export function realPath(p: string): string {
 export function volumesToMounts(volumes: readonly VolumeConfig[], baseDir: string): MountSpec[] {
   return volumes.map((v) =>
     v.named
-      ? { type: "volume", name: v.source, target: v.target, readOnly: v.readOnly }
+      ? { type: "volume", name: v.source, target: v.target, readOnly: v.readOnly, ...(v.keep ? { labels: { "clnrm.keep": "true" } } : {}) }
       : { type: "bind", source: bindSource(v.source, baseDir), target: v.target, readOnly: v.readOnly },
   );
 }

@@ -23,16 +23,42 @@ import {
 } from "@clnrm/core";
 import Dockerode from "dockerode";
 import { type ContainerRuntimeClient, GenericContainer, ImageName, type StartedTestContainer, getContainerRuntimeClient } from "testcontainers";
+import { engineUnreachable, engineWentAway } from "./engine.js";
+import { leaveNetwork, removeNetwork } from "./network.js";
 import { containerGone, demux, execIn, firstLine, isGone, tcpOpen } from "./util.js";
 import { Tracked, describeProbe, exitedWith, probeHint, waitFor } from "./wait.js";
 
 export { demux, execIn, tcpOpen } from "./util.js";
+export { EngineGoneError, engineUnreachable } from "./engine.js";
+export { removeNetwork } from "./network.js";
+
+/** A named volume clnrm made for one run: `name` scoped to the run, unless the mount is kept (clnrm.keep=true). */
+export function runVolumeName(runId: string, name: string): string {
+  return `clnrm-${runId}-${name}`;
+}
+
+/** What `sweep` removed, and one line for each thing it could not remove (with what to do). */
+export interface DockerSweepReport extends SweepReport {
+  failed: string[];
+}
+
+/** A run whose resources `sweep` leaves alone unless `all`: its process is alive, or on another host. */
+export interface LiveRun {
+  runId: string;
+  pid: number | undefined;
+  host: string | undefined;
+  containers: string[];
+  networks: string[];
+  volumes: string[];
+}
 /** Optional testcontainers dependencies not loaded yet (see lazy-deps.ts). */
 export { deferredModules } from "./lazy-deps.js";
 
 const DEFAULT_SOCKET = "unix:///var/run/docker.sock";
 const PING_TIMEOUT_MS = 3_000;
 const DEFAULT_STARTUP_MS = 60_000;
+/** On a run-scoped volume: the volume's name as the test file wrote it. */
+const VOLUME_LABEL = "clnrm.volume";
 const SHELLS = new Set(["sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash", "/usr/bin/bash"]);
 
 /** PID 1 that idles until stopped and exits at once on SIGTERM/SIGINT. */
@@ -167,6 +193,7 @@ export class DockerBackend implements ContainerBackend {
     try {
       net = await docker.createNetwork({ Name: name, Driver: "bridge", CheckDuplicate: true, Labels: labelsFor(runId) });
     } catch (err) {
+      if (engineUnreachable(err)) throw engineWentAway(err);
       throw new ContainerError(`cannot create network '${name}': ${firstLine(err)}`, {
         hint: "a network of that name may be left over; run clnrm gc",
         cause: err,
@@ -177,11 +204,9 @@ export class DockerBackend implements ContainerBackend {
       id: net.id,
       name,
       remove: () => {
-        removed ??= net.remove().catch((err: unknown) => {
-          if (!isGone(err)) {
-            removed = undefined;
-            throw err;
-          }
+        removed ??= removeNetwork(docker, net.id, name).catch((err: unknown) => {
+          removed = undefined;
+          throw err;
         });
         return removed;
       },
@@ -276,7 +301,14 @@ export class DockerBackend implements ContainerBackend {
     const tmpfs: Record<string, string> = {};
     for (const m of spec.mounts ?? []) if (m.type === "tmpfs") tmpfs[m.target] = m.sizeMb ? `rw,size=${m.sizeMb}m` : "rw";
     if (Object.keys(tmpfs).length) c.withTmpFs(tmpfs);
-    const volumes = spec.mounts?.filter((m) => m.type === "volume") ?? [];
+    // A named volume belongs to its run (nothing leaks between tests): the engine's volume is named
+    // after the run and removed with the run's last container. Kept volumes (clnrm.keep=true: model
+    // caches, or a volume the test file marks kept) are used under their own name and outlive it.
+    const volumes = (spec.mounts ?? []).flatMap((m) => {
+      if (m.type !== "volume") return [];
+      if (m.labels?.[LABELS.keep] === "true") return [{ ...m, scoped: false }];
+      return [{ ...m, name: runVolumeName(runId, m.name), labels: { ...m.labels, [VOLUME_LABEL]: m.name }, scoped: true }];
+    });
     await untilAborted(Promise.all(volumes.map((v) => this.#volume(docker, v.name, v.labels, runId))), signal, cancelled);
 
     const keep = spec.keepAlive === true || (spec.keepAlive === "auto" && isBareShell(spec, image));
@@ -371,7 +403,10 @@ export class DockerBackend implements ContainerBackend {
         cause: err,
       });
     }
-    const container = new DockerContainer(docker, started, spec, network?.name, ports);
+    const scoped = volumes.filter((v) => v.scoped).map((v) => v.name);
+    const container = new DockerContainer(docker, started, spec, network?.name, ports, spec.networkOf ? undefined : network?.name, scoped, (v) =>
+      this.#volumes.delete(v),
+    );
     if (signal?.aborted) {
       await container.remove();
       throw new ContainerError(`service '${service}': start was cancelled`, { service });
@@ -379,7 +414,13 @@ export class DockerBackend implements ContainerBackend {
     return container;
   }
 
-  async sweep(options: SweepOptions = {}): Promise<SweepReport> {
+  /**
+   * Removes what clnrm labelled: by default what runs that died on this host left (their process is
+   * gone); `runId`: that run's; `all`: everything, live runs' too. Containers leave their networks
+   * one at a time first (see network.ts), then networks go, with retries; what can't be removed is
+   * in `failed`, one line each.
+   */
+  async sweep(options: SweepOptions = {}): Promise<DockerSweepReport> {
     const docker = await this.#docker();
     const filter = [`${LABELS.managed}=true`, ...(options.runId ? [`${LABELS.run}=${options.runId}`] : [])];
     const filters = JSON.stringify({ label: filter });
@@ -388,26 +429,39 @@ export class DockerBackend implements ContainerBackend {
       if (options.runId || options.all) return true;
       return labels?.[LABELS.host] === host && !pidAlive(Number(labels[LABELS.pid]));
     };
-    const report: SweepReport = { containers: [], networks: [], volumes: [] };
+    const report: DockerSweepReport = { containers: [], networks: [], volumes: [], failed: [] };
+    const engine = (err: unknown) => {
+      if (engineUnreachable(err)) throw engineWentAway(err);
+    };
 
-    const containers = (await docker.listContainers({ all: true, filters })).filter((c) => selected(c.Labels));
+    const containers = (await docker.listContainers({ all: true, filters }).catch(rethrowEngine)).filter((c) => selected(c.Labels));
     await Promise.all(
       containers.map(async (c) => {
+        const name = c.Names[0]?.replace(/^\//, "") ?? c.Id;
         try {
+          for (const net of Object.keys(c.NetworkSettings?.Networks ?? {})) {
+            if (!BUILTIN_NETWORKS.has(net)) await leaveNetwork(docker, net, c.Id).catch(() => {});
+          }
           await docker.getContainer(c.Id).remove({ force: true, v: true });
         } catch (err) {
-          if (!isGone(err)) return;
+          engine(err);
+          if (!isGone(err)) {
+            report.failed.push(`container '${name}': ${firstLine(err)}`);
+            return;
+          }
         }
-        report.containers.push(c.Names[0]?.replace(/^\//, "") ?? c.Id);
+        report.containers.push(name);
       }),
     );
-    const networks = (await docker.listNetworks({ filters })).filter((n) => selected(n.Labels));
+    const networks = (await docker.listNetworks({ filters }).catch(rethrowEngine)).filter((n) => selected(n.Labels));
     await Promise.all(
       networks.map(async (n) => {
         try {
-          await docker.getNetwork(n.Id).remove();
+          await removeNetwork(docker, n.Id, n.Name, { retryMs: 5_000 });
         } catch (err) {
-          if (!isGone(err)) return;
+          engine(err);
+          report.failed.push(err instanceof ContainerError ? err.format() : `network '${n.Name}': ${firstLine(err)}`);
+          return;
         }
         report.networks.push(n.Name);
       }),
@@ -415,7 +469,7 @@ export class DockerBackend implements ContainerBackend {
     if (options.volumes) {
       // After the containers above are gone. A volume some container still uses cannot be removed
       // (the engine refuses), so it stays. Kept volumes (model caches) go only with `all`.
-      const { Volumes } = await docker.listVolumes({ filters });
+      const { Volumes } = await docker.listVolumes({ filters }).catch(rethrowEngine);
       const doomed = (Volumes ?? []).filter((v) => {
         if (v.Labels?.[LABELS.keep] === "true") return options.all === true;
         return options.runId || options.all || ownerGone(v.Labels, host);
@@ -425,7 +479,12 @@ export class DockerBackend implements ContainerBackend {
           try {
             await docker.getVolume(v.Name).remove();
           } catch (err) {
-            if (!isGone(err)) return; // in use
+            engine(err);
+            if (!isGone(err)) {
+              report.failed.push(`volume '${v.Name}': ${firstLine(err)}`);
+              return;
+            }
+            if ((err as { statusCode?: number }).statusCode === 409) return; // in use by a container of a live run
           }
           report.volumes.push(v.Name);
           this.#volumes.delete(v.Name);
@@ -434,7 +493,45 @@ export class DockerBackend implements ContainerBackend {
     }
     return report;
   }
+
+  /**
+   * Runs with resources that a plain `sweep` leaves alone: their process is alive on this host, or
+   * they were made from another host (whose processes can't be checked from here).
+   */
+  async liveRuns(): Promise<LiveRun[]> {
+    const docker = await this.#docker();
+    const filters = JSON.stringify({ label: [`${LABELS.managed}=true`] });
+    const host = hostname();
+    const runs = new Map<string, LiveRun>();
+    const add = (labels: Record<string, string> | undefined, kind: "containers" | "networks" | "volumes", name: string) => {
+      const runId = labels?.[LABELS.run];
+      if (!runId || labels[LABELS.keep] === "true") return;
+      const pid = Number(labels[LABELS.pid]);
+      const h = labels[LABELS.host];
+      if (h === host && !pidAlive(pid)) return;
+      if (!labels[LABELS.pid] && kind === "volumes") return; // no owner: a plain sweep removes it
+      let r = runs.get(runId);
+      if (!r) {
+        r = { runId, pid: Number.isInteger(pid) && pid > 0 ? pid : undefined, host: h, containers: [], networks: [], volumes: [] };
+        runs.set(runId, r);
+      }
+      r[kind].push(name);
+    };
+    const [containers, networks, volumes] = await Promise.all([
+      docker.listContainers({ all: true, filters }),
+      docker.listNetworks({ filters }),
+      docker.listVolumes({ filters }),
+    ]).catch(rethrowEngine);
+    for (const c of containers) add(c.Labels, "containers", c.Names[0]?.replace(/^\//, "") ?? c.Id);
+    for (const n of networks) add(n.Labels, "networks", n.Name);
+    for (const v of volumes.Volumes ?? []) add(v.Labels ?? undefined, "volumes", v.Name);
+    return [...runs.values()];
+  }
+
 }
+
+/** How long an exec that ended with 137 waits to see whether the engine is going away. */
+const ENGINE_GONE_WAIT_MS = 2_000;
 
 /** How long a cancelled start waits for a create request the engine has not answered yet. */
 const CREATE_SETTLE_MS = 30_000;
@@ -486,6 +583,14 @@ function isBareShell(spec: ContainerSpec, image: Dockerode.ImageInspectInfo): bo
   return ep.filter((s) => s !== "").length === 0 && cmd.length === 1 && SHELLS.has(cmd[0]!);
 }
 
+/** Networks every engine has; a container's endpoint on them is not clnrm's to remove. */
+const BUILTIN_NETWORKS = new Set(["bridge", "host", "none"]);
+
+function rethrowEngine(err: unknown): never {
+  if (engineUnreachable(err)) throw engineWentAway(err);
+  throw err;
+}
+
 /** A volume's creating process is gone (or unknown: volumes created before they carried run labels). */
 function ownerGone(labels: Record<string, string> | undefined, host: string): boolean {
   if (!labels?.[LABELS.pid]) return true;
@@ -518,6 +623,10 @@ class DockerContainer implements RunningContainer {
   readonly ports: Readonly<Record<number, number>>;
   readonly #c: Dockerode.Container;
   readonly #spec: ContainerSpec;
+  readonly #docker: Dockerode;
+  readonly #leave: string | undefined;
+  readonly #scopedVolumes: readonly string[];
+  readonly #volumeRemoved: (name: string) => void;
   #removed: Promise<void> | undefined;
 
   constructor(
@@ -526,6 +635,11 @@ class DockerContainer implements RunningContainer {
     spec: ContainerSpec,
     networkName: string | undefined,
     ports: ContainerSpec["ports"] & object,
+    /** The run network this container has an endpoint on: left (serially) before the container is removed. */
+    leave?: string,
+    /** Run-scoped volumes it mounts: removed after it, unless another container still uses them. */
+    scopedVolumes: readonly string[] = [],
+    volumeRemoved: (name: string) => void = () => {},
   ) {
     this.id = started.getId();
     this.name = started.getName().replace(/^\//, "");
@@ -537,6 +651,10 @@ class DockerContainer implements RunningContainer {
     this.ports = Object.freeze(map);
     this.#c = docker.getContainer(this.id);
     this.#spec = spec;
+    this.#docker = docker;
+    this.#leave = leave;
+    this.#scopedVolumes = scopedVolumes;
+    this.#volumeRemoved = volumeRemoved;
   }
 
   mappedPort(containerPort: number): number {
@@ -552,12 +670,32 @@ class DockerContainer implements RunningContainer {
   }
 
   async exec(command: string[], options?: ExecOptions): Promise<ExecResult> {
+    let result: ExecResult;
     try {
-      return await execIn(this.#c, command, options);
+      result = await execIn(this.#c, command, options);
     } catch (err) {
+      if (engineUnreachable(err)) throw engineWentAway(err);
       if (isGone(err)) throw containerGone(this.id);
       if (err instanceof TimeoutError || err instanceof ContainerError) throw err;
       throw new ContainerError(`container '${this.name}': exec '${command.join(" ")}' failed: ${firstLine(err)}`, { cause: err });
+    }
+    // A stopping engine kills every container (137) and then stops answering: that is not the step's doing.
+    if (result.exitCode === 137) await this.#engineStillThere();
+    return result;
+  }
+
+  /** Throws EngineGoneError if the engine stops answering within a moment while this container is down. */
+  async #engineStillThere(): Promise<void> {
+    const deadline = Date.now() + ENGINE_GONE_WAIT_MS;
+    for (;;) {
+      try {
+        const s = (await this.#c.inspect()).State;
+        if (s.Running || Date.now() > deadline) return;
+      } catch (err) {
+        if (engineUnreachable(err)) throw engineWentAway(err);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
   }
 
@@ -567,6 +705,7 @@ class DockerContainer implements RunningContainer {
       return demux(buf);
     } catch (err) {
       if (isGone(err)) return "";
+      if (engineUnreachable(err)) throw engineWentAway(err);
       throw err;
     }
   }
@@ -577,6 +716,7 @@ class DockerContainer implements RunningContainer {
       return { running: s.Running, status: s.Status, ...(s.Running ? {} : { exitCode: s.ExitCode }), ...(s.OOMKilled ? { oomKilled: true } : {}) };
     } catch (err) {
       if (isGone(err)) return { running: false, status: "removed" };
+      if (engineUnreachable(err)) throw engineWentAway(err);
       throw err;
     }
   }
@@ -600,10 +740,22 @@ class DockerContainer implements RunningContainer {
   remove(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#removed ??= (async () => {
       const t = options.timeoutMs;
+      // Leave the run network first, in turn with the run's other containers (see network.ts).
+      if (this.#leave) await leaveNetwork(this.#docker, this.#leave, this.id);
       if (t && t > 0) await this.#c.stop({ t: Math.max(1, Math.ceil(t / 1000)) }).catch(ignoreGone);
       await this.#c.remove({ force: true, v: true }).catch(ignoreGone);
+      for (const v of this.#scopedVolumes) {
+        try {
+          await this.#docker.getVolume(v).remove();
+        } catch (err) {
+          if (!isGone(err)) throw err; // 409: another container of the run still uses it; the last one removes it
+          if ((err as { statusCode?: number }).statusCode === 409) continue;
+        }
+        this.#volumeRemoved(v);
+      }
     })().catch((err: unknown) => {
       this.#removed = undefined;
+      if (engineUnreachable(err)) throw engineWentAway(err);
       throw err;
     });
     return this.#removed;
