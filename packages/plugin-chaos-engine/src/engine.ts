@@ -6,6 +6,7 @@ import {
   NETEM_PROBE,
   type NetworkPlan,
   parseListenPorts,
+  PROXY_UID,
   probability,
   removeNetworkScript,
   STRESS_ALIVE_SCRIPT,
@@ -133,6 +134,8 @@ export class ChaosEngine {
             t.proxy = await run({
               image: c.proxy_image,
               networkOf: t.container.id,
+              // Its own uid: the loopback rules tell the proxy's upstream connection apart by it.
+              user: `${PROXY_UID}:${PROXY_UID}`,
               entrypoint: ["node"],
               command: ["-e", PROXY_SCRIPT],
               env: { CLNRM_CHAOS_PROXY: JSON.stringify({ routes, latency: c.latency_ms, jitter: c.jitter_ms }) },
@@ -140,6 +143,7 @@ export class ChaosEngine {
               labels: { ...labels, "clnrm.chaos.role": "proxy" },
             });
             plan.redirects = routes.map((r) => ({ port: r.target, to: r.listen }));
+            plan.proxyUid = PROXY_UID;
           }
           this.log.progress(`latency on '${t.name}' through ${mode}${mode === "proxy" ? ` (ports ${plan.redirects.map((r) => r.port).join(", ")})` : ""}`);
         }
@@ -165,8 +169,13 @@ export class ChaosEngine {
   async #ports(t: Target): Promise<number[]> {
     const published = Object.keys(t.container.ports).map(Number);
     if (published.length) return published;
-    const r = await t.net!.exec(["sh", "-c", LISTEN_PORTS_SCRIPT], { timeoutMs: SIDE_TIMEOUT });
-    return parseListenPorts(r.stdout);
+    // A target started without a health check may not listen yet: look again for a few seconds.
+    for (let i = 0; ; i++) {
+      const r = await t.net!.exec(["sh", "-c", LISTEN_PORTS_SCRIPT], { timeoutMs: SIDE_TIMEOUT });
+      const ports = parseListenPorts(r.stdout);
+      if (ports.length || i >= 20) return ports;
+      await new Promise((done) => setTimeout(done, 250));
+    }
   }
 
   async #stressRunner(t: Target, run: (s: ContainerSpec) => Promise<RunningContainer>, labels: Record<string, string>): Promise<RunningContainer> {
@@ -229,7 +238,7 @@ export class ChaosEngine {
         const r = await t.net.exec(["sh", "-c", applyNetworkScript(t.plan)], { timeoutMs: SIDE_TIMEOUT });
         if (r.exitCode !== 0) {
           throw new ContainerError(`chaos: cannot apply network faults to '${t.name}': ${lastLine(r.stderr || r.stdout)}`, {
-            hint: "the sidecar image needs iptables and tc, and the kernel xt_statistic / sch_tbf for loss and bandwidth",
+            hint: "the sidecar image needs iptables and tc, and the kernel xt_statistic / sch_tbf for loss and bandwidth (xt_owner and xt_REDIRECT for the latency proxy)",
           });
         }
       }

@@ -1,8 +1,10 @@
 /**
  * The TCP delay proxy used for latency when the kernel has no `sch_netem`. It runs as
- * `node -e PROXY_SCRIPT` in a sidecar that shares the target's network namespace; iptables
- * redirects incoming connections for port P to the proxy's port Q, and the proxy forwards them to
- * 127.0.0.1:P. Like netem on the target's egress, it delays what the target sends back: each chunk
+ * `node -e PROXY_SCRIPT` in a sidecar that shares the target's network namespace, as uid
+ * PROXY_UID; iptables redirects connections for port P to the proxy's port Q (incoming ones in nat
+ * PREROUTING, the target's own over loopback in nat OUTPUT -o lo), and the proxy forwards them to
+ * 127.0.0.1:P (its uid exempts that connection from the loopback redirect). It listens on every
+ * address, IPv6 included where the netns has it, so a redirect from ::1 reaches it too. Like netem on the target's egress, it delays what the target sends back: each chunk
  * is released `latency ± jitter` ms after it arrived, in order, so throughput is kept.
  *
  * Routes come from the environment variable CLNRM_CHAOS_PROXY: `{"routes":[{"listen":Q,"target":P}],
@@ -35,7 +37,7 @@ for (const r of cfg.routes) {
     upstream.on("error", () => later(() => client.destroy()));
     client.on("close", () => upstream.destroy());
   });
-  server.listen(r.listen, "0.0.0.0", () => {
+  server.listen(r.listen, () => {
     if (++ready === cfg.routes.length) console.log("${PROXY_READY} " + cfg.routes.map((x) => x.listen + "->" + x.target).join(","));
   });
 }

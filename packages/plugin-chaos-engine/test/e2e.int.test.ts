@@ -1,9 +1,35 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildMyApi } from "./helpers.js";
 
 const root = resolve(import.meta.dirname, "../../..");
 const cli = (...args: string[]) => spawnSync("node", [resolve(root, "packages/cli/dist/bin.js"), ...args], { cwd: root, encoding: "utf8", timeout: 180_000 });
+const left = (filter: string) => execFileSync("docker", ["ps", "-a", "-q", "--filter", filter], { encoding: "utf8" }).trim();
+
+interface JsonReport {
+  results: {
+    runId: string;
+    status: string;
+    services: { name: string; outputs: Record<string, unknown> }[];
+    steps: { name: string; service: string; status: string; stdout: string }[];
+  }[];
+}
+
+/** Runs a file with the json reporter; checks exit 0 and that nothing of the run is left. */
+function runJson(file: string): JsonReport["results"][number] {
+  const r = cli("run", "-r", "json", file);
+  expect(r.status, r.stdout + r.stderr).toBe(0);
+  const result = (JSON.parse(r.stdout) as JsonReport).results[0]!;
+  expect(result.status).toBe("passed");
+  expect(left(`label=clnrm.run=${result.runId}`)).toBe("");
+  return result;
+}
+
+/** The last line of a curl -w "%{time_total}" step: seconds. */
+const seconds = (stdout: string) => Number(stdout.trim().split("\n").at(-1));
+
+beforeAll(() => buildMyApi(), 180_000);
 
 describe("chaos_engine end to end through the cli (real Docker)", () => {
   it("a chaos target that does not exist is a validation error with file:line:col (exit 2)", () => {
@@ -22,7 +48,24 @@ describe("chaos_engine end to end through the cli (real Docker)", () => {
     expect(r.stdout + r.stderr).toMatch(/recovered 'web'/);
     const run = /\(run ([0-9a-z-]+)\)/.exec(r.stdout + r.stderr)?.[1];
     expect(run).toBeTruthy();
-    expect(execFileSync("docker", ["ps", "-a", "-q", "--filter", `label=clnrm.run=${run}`], { encoding: "utf8" }).trim()).toBe("");
+    expect(left(`label=clnrm.run=${run}`)).toBe("");
     expect(execFileSync("docker", ["ps", "-a", "-q", "--filter", "label=clnrm.service=chaos"], { encoding: "utf8" })).toBe(before);
+  });
+
+  it("the spec's test-chaos-latency file as written: curl localhost inside the target takes > 0.2 s", () => {
+    const result = runJson("packages/plugin-chaos-engine/test/fixtures/spec/test-chaos-latency.clnrm.toml");
+    const step = result.steps.find((s) => s.name === "test_with_latency")!;
+    const s = seconds(step.stdout);
+    console.log(`spec test_with_latency: curl -w %{time_total} http://localhost:8080/api inside api took ${s}s`);
+    expect(s).toBeGreaterThan(0.2);
+  });
+
+  it("chaos without targets acts on every non-chaos service: each one's loopback and the network are slowed", () => {
+    const result = runJson("packages/plugin-chaos-engine/test/fixtures/no-targets.clnrm.toml");
+    expect(result.services.find((s) => s.name === "chaos")?.outputs.targets).toBe("api,worker");
+    const times = result.steps.map((s) => ({ name: s.name, seconds: seconds(s.stdout) }));
+    console.log(`no targets: ${times.map((t) => `${t.name} ${t.seconds}s`).join("; ")}`);
+    expect(times).toHaveLength(3);
+    for (const t of times) expect(t.seconds, t.name).toBeGreaterThan(0.2);
   });
 });

@@ -7,6 +7,20 @@ import chaos from "../src/index.js";
 export const TOOLS = "clnrm-test/tools:latest";
 export const NODE = "clnrm-test/node:24";
 export const BUSYBOX = "clnrm-test/busybox:latest";
+/** The spec's `my-api:latest`, as a local stand-in: tools (curl) + busybox httpd serving /api on 8080. */
+export const MY_API = "my-api:latest";
+
+const MY_API_DOCKERFILE = `FROM ${TOOLS}
+COPY --from=${BUSYBOX} /bin/busybox /usr/local/bin/busybox
+RUN mkdir -p /www && echo ok > /www/api && echo ok > /www/index.html
+LABEL org.clnrm.test-image=true org.clnrm.stand-in=my-api
+CMD ["busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
+`;
+
+/** Builds MY_API from the local test images (no registry); the layer cache makes a rebuild instant. */
+export function buildMyApi(): void {
+  execFileSync("docker", ["build", "-q", "-t", MY_API, "-"], { input: MY_API_DOCKERFILE, stdio: "pipe", timeout: 120_000 });
+}
 
 export interface Env {
   backend: ContainerBackend;

@@ -1,5 +1,17 @@
 import { describe, expect, it } from "vitest";
-import chaos, { applyNetworkScript, configSchema, DEFAULT_PROXY_IMAGE, DEFAULT_SIDECAR_IMAGE, parseListenPorts, probability, removeNetworkScript, stressArgs, tbfArgs } from "../src/index.js";
+import chaos, {
+  applyNetworkScript,
+  configSchema,
+  DEFAULT_PROXY_IMAGE,
+  DEFAULT_SIDECAR_IMAGE,
+  parseListenPorts,
+  PROXY_UID,
+  probability,
+  removeNetworkScript,
+  stressArgs,
+  tbfArgs,
+  verifyNetworkScript,
+} from "../src/index.js";
 
 const base = { tag: "abc123", iface: "eth0", lossDirection: "in" as const, blockPorts: [], blockAction: "drop" as const, partitionIps: [], redirects: [] };
 
@@ -18,7 +30,15 @@ describe("chaos_engine config and commands (no Docker)", () => {
 
   it("builds the iptables and tc commands", () => {
     expect(probability(25)).toBe("0.25");
-    const s = applyNetworkScript({ ...base, lossProbability: 0.25, blockPorts: [8080], partitionIps: ["10.0.0.5"], redirects: [{ port: 8080, to: 39100 }], bandwidthKbps: 1024 });
+    const s = applyNetworkScript({
+      ...base,
+      lossProbability: 0.25,
+      blockPorts: [8080],
+      partitionIps: ["10.0.0.5"],
+      redirects: [{ port: 8080, to: 39100 }],
+      proxyUid: PROXY_UID,
+      bandwidthKbps: 1024,
+    });
     expect(s.split("\n")).toEqual([
       "set -e",
       "iptables -w -N clnrm-abc123-in",
@@ -32,12 +52,47 @@ describe("chaos_engine config and commands (no Docker)", () => {
       "iptables -w -t nat -N clnrm-abc123-pre",
       "iptables -w -t nat -I PREROUTING 1 -j clnrm-abc123-pre",
       "iptables -w -t nat -A clnrm-abc123-pre -p tcp --dport 8080 -j REDIRECT --to-ports 39100",
+      // The target's own loopback: loss where lo packets are received, the proxy's upstream exempt
+      // by port (loss) and by uid (redirect); Docker's DNS left alone.
+      "iptables -w -N clnrm-abc123-lo",
+      "iptables -w -I INPUT 1 -i lo -j clnrm-abc123-lo",
+      "iptables -w -A clnrm-abc123-lo -s 127.0.0.11 -j RETURN",
+      "iptables -w -A clnrm-abc123-lo -d 127.0.0.11 -j RETURN",
+      "iptables -w -A clnrm-abc123-lo -p tcp --dport 8080 -j RETURN",
+      "iptables -w -A clnrm-abc123-lo -p tcp --sport 8080 -j RETURN",
+      "iptables -w -A clnrm-abc123-lo -m statistic --mode random --probability 0.25 -j DROP",
+      "iptables -w -t nat -N clnrm-abc123-lo",
+      "iptables -w -t nat -I OUTPUT 1 -o lo -p tcp -j clnrm-abc123-lo",
+      "iptables -w -t nat -A clnrm-abc123-lo -p tcp -m owner --uid-owner 39999 -j RETURN",
+      "iptables -w -t nat -A clnrm-abc123-lo -p tcp --dport 8080 -j REDIRECT --to-ports 39100",
+      // The same for ::1 where the netns has IPv6 on lo.
+      'if [ -n "$(ip -6 addr show dev lo 2>/dev/null)" ] && ip6tables -w -S >/dev/null 2>&1; then',
+      "  ip6tables -w -N clnrm-abc123-lo",
+      "  ip6tables -w -I INPUT 1 -i lo -j clnrm-abc123-lo",
+      "  ip6tables -w -A clnrm-abc123-lo -p tcp --dport 8080 -j RETURN",
+      "  ip6tables -w -A clnrm-abc123-lo -p tcp --sport 8080 -j RETURN",
+      "  ip6tables -w -A clnrm-abc123-lo -m statistic --mode random --probability 0.25 -j DROP",
+      "  ip6tables -w -t nat -N clnrm-abc123-lo",
+      "  ip6tables -w -t nat -I OUTPUT 1 -o lo -p tcp -j clnrm-abc123-lo",
+      "  ip6tables -w -t nat -A clnrm-abc123-lo -p tcp -m owner --uid-owner 39999 -j RETURN",
+      "  ip6tables -w -t nat -A clnrm-abc123-lo -p tcp --dport 8080 -j REDIRECT --to-ports 39100",
+      "fi",
       `tc qdisc add dev eth0 root handle 1: ${tbfArgs(1024)}`,
     ]);
     const n = applyNetworkScript({ ...base, netem: { latencyMs: 200, jitterMs: 20 }, bandwidthKbps: 512 });
     expect(n).toContain("tc qdisc add dev eth0 root handle 1: netem delay 200ms 20ms");
     expect(n).toContain("tc qdisc add dev eth0 parent 1:1 handle 10: tbf rate 512kbit");
+    // netem on lo: half per packet, since a loopback round trip crosses lo twice (+200 ms per round trip).
+    expect(n).toContain("tc qdisc add dev lo root handle 1: netem delay 100ms 10ms");
+    expect(applyNetworkScript({ ...base, netem: { latencyMs: 1, jitterMs: 0 } }).split("\n")).toContain("tc qdisc add dev lo root handle 1: netem delay 0.5ms");
+    expect(applyNetworkScript({ ...base, netem: { latencyMs: 200, jitterMs: 0 } })).not.toContain("iptables");
+    expect(removeNetworkScript("abc123", "eth0", true)).toContain("tc qdisc del dev lo root");
+    expect(verifyNetworkScript("abc123", "eth0", true)).toContain("tc qdisc show dev lo | grep netem");
     expect(removeNetworkScript("abc123", "eth0", false)).not.toContain("tc qdisc");
+    for (const hook of ["-D INPUT -i lo -j clnrm-abc123-lo", "-t nat -D OUTPUT -o lo -p tcp -j clnrm-abc123-lo", "-t nat -X clnrm-abc123-lo"]) {
+      expect(removeNetworkScript("abc123", "eth0", false)).toContain(`iptables -w ${hook}`);
+      expect(removeNetworkScript("abc123", "eth0", false)).toContain(`ip6tables -w ${hook}`);
+    }
   });
 
   it("builds stress-ng arguments and parses listening ports", () => {
@@ -45,6 +100,8 @@ describe("chaos_engine config and commands (no Docker)", () => {
       "stress-ng", "--cpu", "1", "--cpu-load", "50", "--vm", "1", "--vm-bytes", "256M", "--vm-keep", "--hdd", "1", "--hdd-bytes", "16M", "--temp-path", "/tmp", "--timeout", "2s",
     ]);
     expect(parseListenPorts("1F90\n0050\n")).toEqual([80, 8080]);
+    // Docker's embedded DNS (127.0.0.11) listens in every container's netns: not a port of the target.
+    expect(parseListenPorts("00000000:1F90\n0B00007F:A3C1\n0100007F:0050\n00000000000000000000000000000000:1F90\n")).toEqual([80, 8080]);
   });
 
   it("the spec's spelling: chaos.network / chaos.cpu / chaos.memory / chaos.disk (PLUGIN-001 example table)", () => {
