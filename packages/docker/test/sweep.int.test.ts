@@ -66,10 +66,10 @@ describe("sweep", () => {
     await net.remove();
   });
 
-  it("creates a labelled named volume if missing, keeps it, and removes it only with volumes: true", async () => {
+  it("creates a labelled kept volume if missing, keeps it, and removes it only with volumes: true and all", async () => {
     const vol = `clnrm-test-${liveRun}`;
     const c = await backend.run(
-      { image: ALPINE, keepAlive: true, mounts: [{ type: "volume", name: vol, target: "/cache", labels: { purpose: "test" } }] },
+      { image: ALPINE, keepAlive: true, mounts: [{ type: "volume", name: vol, target: "/cache", labels: { purpose: "test", "clnrm.keep": "true" } }] },
       { runId: liveRun, service: "vol" },
     );
     expect((await c.exec(["sh", "-c", "echo cached > /cache/f && cat /cache/f"])).stdout).toBe("cached\n");
@@ -77,7 +77,8 @@ describe("sweep", () => {
     expect(await docker("volume", "inspect", "-f", "{{index .Labels \"purpose\"}} {{index .Labels \"clnrm.managed\"}} {{index .Labels \"clnrm.run\"}}", vol)).toBe(`test true ${liveRun}`);
     const keep = await backend.sweep({ runId: liveRun });
     expect(keep.volumes).toEqual([]);
-    const all = await backend.sweep({ runId: liveRun, volumes: true });
+    expect((await backend.sweep({ runId: liveRun, volumes: true })).volumes).toEqual([]);
+    const all = await backend.sweep({ runId: liveRun, all: true, volumes: true });
     expect(all.volumes).toContain(vol);
     await expect(docker("volume", "inspect", vol)).rejects.toThrow();
   });
@@ -89,12 +90,10 @@ describe("sweep", () => {
     const cache = `clnrm-test-${deadRun}-cache`;
     await docker("volume", "create", ...dead, scratch);
     await docker("volume", "create", ...dead, "--label", "clnrm.keep=true", cache);
+    // Unused, but its run (this process) is alive. (A run's own named volumes go with its containers;
+    // this one stands for a volume a live run has not mounted yet.)
     const liveVol = `clnrm-test-${liveRun}-live`;
-    const c = await backend.run(
-      { image: ALPINE, keepAlive: true, mounts: [{ type: "volume", name: liveVol, target: "/data" }] },
-      { runId: liveRun, service: "vols" },
-    );
-    await c.remove(); // unused now, but its run (this process) is alive
+    await docker("volume", "create", ...Object.entries(labelsFor(liveRun)).flatMap(([k, v]) => ["--label", `${k}=${v}`]), liveVol);
     const volumesOf = async (run: string) => (await docker("volume", "ls", "-q", "--filter", `label=clnrm.run=${run}`)).split("\n").filter(Boolean).sort();
     expect(await volumesOf(deadRun)).toEqual([cache, scratch]);
 
