@@ -33,6 +33,9 @@ export interface StepResult {
   readonly serviceGone?: { readonly service: string; readonly state: ContainerState; readonly message: string };
 }
 
+/** Results of commands that clnrm stopped at their timeout, with the line that says so (the last line of their stderr). */
+const stoppedAtTimeout = new WeakMap<ExecResult, string>();
+
 /** Process groups of host steps still running; killed if clnrm exits while they are. */
 const liveGroups = new Set<number>();
 let exitHookInstalled = false;
@@ -75,17 +78,19 @@ export function execOnHost(
       ended ??= "aborted";
       stop();
     };
-    const finish = (code: number, extra = "") => {
+    const finish = (code: number, extra = "", timeout = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       clearTimeout(grace);
       options.signal?.removeEventListener("abort", onAbort);
       if (pid !== undefined) liveGroups.delete(pid);
-      resolve({ exitCode: code, stdout: stdout.text(), stderr: stderr.text() + extra, durationMs: performance.now() - started });
+      const result = { exitCode: code, stdout: stdout.text(), stderr: stderr.text() + extra, durationMs: performance.now() - started };
+      if (timeout) stoppedAtTimeout.set(result, extra.trimEnd());
+      resolve(result);
     };
     const done = () => {
-      if (ended === "timeout") finish(124, `timed out after ${fmtMs(options.timeoutMs)}\n`);
+      if (ended === "timeout") finish(124, `timed out after ${fmtMs(options.timeoutMs)}\n`, true);
       else if (ended === "aborted") finish(130, "interrupted\n");
       else finish(exitCode);
     };
@@ -256,7 +261,10 @@ async function execInContainer(
     const result = (exitCode: number, what: string) => ({ exitCode, stdout: stdout.text(), stderr: `${stderr.text()}${what}\n`, durationMs: performance.now() - started });
     if (!timedOut) return result(130, "interrupted");
     const killed = throwaway ? "its container is removed" : await killMarked(container, marker);
-    return result(124, `timed out after ${fmtMs(options.timeoutMs)}; ${killed}`);
+    const line = `timed out after ${fmtMs(options.timeoutMs)}; ${killed}`;
+    const r = result(124, line);
+    stoppedAtTimeout.set(r, line);
+    return r;
   }
 }
 
@@ -356,6 +364,11 @@ export async function runStep(step: StepConfig, target: StepTarget, signal: Abor
         ? await execInContainer(container, step.command, { ...options, ...(step.workdir ? { workdir: step.workdir } : {}) }, signal, container === own)
         : await execOnHost(step.command, { ...options, cwd: step.workdir ?? target.cwd, signal });
       failure = checkExpectations(step, last, streaming?.matchers);
+      const timeout = stoppedAtTimeout.get(last);
+      if (failure && timeout) {
+        // Say that it timed out first, rather than "expected exit code 0, got 124".
+        failure = `${timeout}\n${tailBlock("stdout", last.stdout)}${tailBlock("stderr", last.stderr.slice(0, last.stderr.length - timeout.length - 1))}`;
+      }
       if (failure && !signal.aborted) {
         gone = step.service && target.container ? await serviceGone(step.service, target.container, last) : undefined;
         const missing = gone ? undefined : explainMissing(step, last, container);

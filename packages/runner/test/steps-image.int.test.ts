@@ -93,4 +93,22 @@ describe("a step with image (real engine)", () => {
     expect(left).toBe("");
     expect(ms).toBeLessThan(15_000);
   });
+
+  it("without service, runs on the run's network and reaches a service by name", async () => {
+    const { result, left } = await runFile(
+      dir,
+      `[meta]\nname = "by name"\n\n[services.svc]\ntype = "box"\ncommand = ${serve}\n\n[services.other]\ntype = "box"\n\n[[steps]]\nname = "fetch"\nimage = "clnrm-test/tools:latest"\ncommand = ["curl", "-sf", "http://svc:8080/"]\nexpected_output_regex = "hello-from-svc"\nretries = 20\nretry_interval = "100ms"\n`,
+    );
+    expect(result.steps[0]?.failure).toBeUndefined();
+    expect(result.status).toBe("passed");
+    expect(left).toBe("");
+  });
+
+  it("an image that is not there fails the step in one line naming it", async () => {
+    const { result, left } = await runFile(dir, file(`image = "clnrm-test/no-such-image:1"\ncommand = ["true"]`));
+    expect(left).toBe("");
+    expect(result.steps[0]?.status).toBe("failed");
+    expect(result.steps[0]?.failure).toMatch(/^cannot run image 'clnrm-test\/no-such-image:1' for the step: image 'clnrm-test\/no-such-image:1' not found locally/);
+    expect(result.steps[0]?.failure).not.toContain("\n");
+  });
 });
