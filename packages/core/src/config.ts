@@ -9,6 +9,7 @@ import { z } from "zod";
 import { durationSchema } from "./duration.js";
 import { userRegexSourceSchema } from "./regex.js";
 import type { ContainerSpec, HealthProbe, MountSpec, PortSpec } from "./spec.js";
+import { didYouMean } from "./suggest.js";
 
 const PORT_RE = /^(?:(\d{1,5}):)?(\d{1,5})(?:\/(tcp|udp))?$/;
 
@@ -224,3 +225,28 @@ export function describeSpecNotices(spec: ContainerSpec): string[] {
   if (spec.gpus) notes.push(`GPUs: ${spec.gpus.count}`);
   return notes;
 }
+
+/** The Linux capabilities (capabilities(7), kernel 6.x), without their CAP_ prefix. */
+export const LINUX_CAPABILITIES: readonly string[] = [
+  "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN", "DAC_OVERRIDE",
+  "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN",
+  "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP", "SETGID",
+  "SETPCAP", "SETUID", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE",
+  "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "SYSLOG", "WAKE_ALARM",
+];
+
+/**
+ * A capability to add, as Docker takes it: a Linux capability name with or without `CAP_`, in any
+ * case, or `ALL`. Output is the canonical name (`NET_ADMIN`); an unknown name is refused with a
+ * "did you mean".
+ */
+export const capabilitySchema = z.string().transform((v, ctx) => {
+  const name = v.trim().toUpperCase().replace(/^CAP_/, "");
+  if (name === "ALL" || LINUX_CAPABILITIES.includes(name)) return name;
+  const hint = didYouMean(name, LINUX_CAPABILITIES);
+  ctx.addIssue({
+    code: "custom",
+    message: `unknown capability ${JSON.stringify(v)}: ${hint ? `did you mean '${hint}'?` : "use a Linux capability name such as NET_ADMIN or SYS_PTRACE (see capabilities(7)), or ALL"}`,
+  });
+  return z.NEVER;
+});

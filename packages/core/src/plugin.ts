@@ -101,6 +101,11 @@ export interface PluginDefinition<Schema extends z.ZodType = z.ZodType> {
    */
   serviceRefs?(config: z.output<Schema>): string[];
   /**
+   * The output names a service with this config will have (`host`, `port`, `url`, ...). When a
+   * plugin declares them, `validate` refuses a `${services.NAME.KEY}` whose KEY is not one of them.
+   */
+  outputs?(config: z.output<Schema>): readonly string[];
+  /**
    * Checks of a validated config that need the test file's directory (a file it names exists, for
    * example). Each problem names the config key it concerns; `validate` and `run` report them with
    * the key's position before anything starts.

@@ -3,6 +3,8 @@ import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  capabilitySchema,
+  LINUX_CAPABILITIES,
   sensitiveMountIssues,
   sensitiveMountReason,
   commandSchema,
@@ -291,5 +293,34 @@ describe("sensitiveMountIssues: symlinks and missing host paths", () => {
     }
     expect(issues("./dangling")[0]).toMatch(/does not exist/);
     expect(issues(`${dir}/data`)).toEqual([]);
+  });
+});
+
+describe("capabilitySchema", () => {
+  it.each([
+    ["NET_ADMIN", "NET_ADMIN"],
+    ["net_admin", "NET_ADMIN"],
+    ["CAP_SYS_PTRACE", "SYS_PTRACE"],
+    [" cap_chown ", "CHOWN"],
+    ["ALL", "ALL"],
+    ["all", "ALL"],
+  ])("accepts %j as %j", (input, out) => {
+    expect(capabilitySchema.parse(input)).toBe(out);
+  });
+
+  it.each([
+    ["NET_ADMN", "unknown capability \"NET_ADMN\": did you mean 'NET_ADMIN'?"],
+    ["CAP_SYS_PTRCE", "unknown capability \"CAP_SYS_PTRCE\": did you mean 'SYS_PTRACE'?"],
+    ["root", "unknown capability \"root\": use a Linux capability name such as NET_ADMIN or SYS_PTRACE (see capabilities(7)), or ALL"],
+    ["", "unknown capability \"\": use a Linux capability name such as NET_ADMIN or SYS_PTRACE (see capabilities(7)), or ALL"],
+  ])("refuses %j", (input, message) => {
+    expect(capabilitySchema.safeParse(input).error?.issues[0]?.message).toBe(message);
+  });
+
+  it("knows the capabilities Docker grants by default and the ones tests add", () => {
+    for (const c of ["CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE", "NET_ADMIN", "SYS_ADMIN", "SYS_PTRACE", "BPF", "PERFMON"]) {
+      expect(LINUX_CAPABILITIES).toContain(c);
+    }
+    expect(LINUX_CAPABILITIES).toHaveLength(41);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { durationSchema, parseDuration } from "../src/duration.js";
+import { durationSchema, MAX_DURATION_MS, parseDuration } from "../src/duration.js";
 
 describe("durationSchema", () => {
   it.each([
@@ -33,5 +33,16 @@ describe("durationSchema", () => {
   it("rejects other types", () => {
     expect(durationSchema.safeParse(true).success).toBe(false);
     expect(durationSchema.safeParse(null).success).toBe(false);
+  });
+
+  // setTimeout fires after 1 ms for anything past 2^31-1 ms: such a timeout would end a test at once.
+  it.each(["600h", "596.6h", 2_147_484, "2147483648ms", "35791395min", 1e300])("rejects %j as longer than a timer can wait", (input) => {
+    expect(durationSchema.safeParse(input).error?.issues[0]?.message).toBe(
+      `duration ${JSON.stringify(input)} is too long: the limit is 2147483647 ms (about 596h, 24.8 days)`,
+    );
+  });
+
+  it.each(["2147483647ms", "596h", 2_147_483, "24h"])("accepts %j, within the limit", (input) => {
+    expect(durationSchema.parse(input)).toBeLessThanOrEqual(MAX_DURATION_MS);
   });
 });
