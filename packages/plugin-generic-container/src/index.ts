@@ -1,5 +1,6 @@
 import {
   type ContainerSpec,
+  capabilitySchema,
   checkSensitiveMounts,
   commandSchema,
   definePlugin,
@@ -36,7 +37,7 @@ export const configSchema = z.strictObject({
     .strictObject({ memory_mb: z.number().int().positive().optional(), cpus: z.number().positive().optional(), shm_size_mb: z.number().int().positive().optional() })
     .optional(),
   privileged: z.boolean().default(false),
-  cap_add: z.array(z.string().min(1)).default([]),
+  cap_add: z.array(capabilitySchema).default([]),
   /** Keep the container up when its default command exits at once (a bare shell): true, false or "auto". */
   keep_alive: z.union([z.boolean(), z.literal("auto")]).default("auto"),
   init: z.boolean().default(false),
@@ -91,6 +92,7 @@ export default definePlugin({
   type: "generic_container",
   description: "Any container image: env, ports, volumes, command, health check, network aliases",
   configSchema,
+  outputs: (config) => ["host", "container", ...(config.ports.length ? ["port", "url"] : []), ...config.ports.map((p) => `port_${p.container}`)],
   create(config, { baseDir }) {
     const spec = toContainerSpec(config, baseDir);
     return {
