@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
-import { type SourceLocation, ValidationError } from "@clnrm/core";
-import { getStaticTOMLValue, parseTOML } from "toml-eslint-parser";
+import { formatPath, type SourceLocation, ValidationError } from "@clnrm/core";
+import { parseTOML } from "toml-eslint-parser";
 
 type Path = readonly (string | number)[];
 
@@ -17,6 +17,9 @@ export interface SourceDocument {
 
 /** Test files past this size are refused before parsing. */
 export const MAX_FILE_BYTES = 1024 * 1024;
+
+/** Tables, arrays and dotted keys nested deeper than this are refused before parsing (a real file needs fewer than 10). */
+export const MAX_NESTING = 64;
 
 export function displayName(file: string): string {
   const rel = relative(process.cwd(), file);
@@ -46,17 +49,28 @@ export function parseDocument(buf: Buffer | string, file: string): SourceDocumen
       hint: "split it into several test files",
     });
   }
-  const source = typeof buf === "string" ? buf : buf.toString("utf8");
+  // A UTF-8 byte order mark (as some Windows editors write) is not part of the TOML.
+  const source = (typeof buf === "string" ? buf : buf.toString("utf8")).replace(/^\uFEFF/, "");
   const nul = source.indexOf("\u0000");
   if (nul >= 0 || source.includes("\uFFFD")) {
     const at = nul >= 0 ? nul : source.indexOf("\uFFFD");
     const line = source.slice(0, at).split("\n").length;
     throw new ValidationError("file is not UTF-8 text (binary content)", { location: { file: name, line, column: 1 }, hint: "a .clnrm.toml file must be TOML text" });
   }
+  const deep = tooDeep(source);
+  if (deep) {
+    throw new ValidationError(`tables, arrays or dotted keys are nested more than ${MAX_NESTING} levels deep`, {
+      location: { file: name, ...deep },
+      hint: "a test file needs only a few levels: [services.NAME], [[steps]] and their keys",
+    });
+  }
   let ast: ReturnType<typeof parseTOML>;
   try {
     ast = parseTOML(source, { tomlVersion: "1.0.0" });
   } catch (err) {
+    if (err instanceof RangeError) {
+      throw new ValidationError("the file is nested too deeply to parse", { location: { file: name, line: 1, column: 1 }, hint: `keep tables and arrays under ${MAX_NESTING} levels` });
+    }
     const e = err as { message?: string; lineNumber?: number; column?: number };
     let line = e.lineNumber;
     let column = e.column === undefined ? undefined : e.column + 1;
@@ -78,7 +92,7 @@ export function parseDocument(buf: Buffer | string, file: string): SourceDocumen
       hint: "see https://toml.io for the syntax",
     });
   }
-  const value = getStaticTOMLValue(ast) as Record<string, unknown>;
+  const value = toValue(ast, name);
   const positions = new Map<string, { line: number; column: number }>();
   indexPositions(ast, positions);
   return {
@@ -96,6 +110,149 @@ export function parseDocument(buf: Buffer | string, file: string): SourceDocumen
 }
 
 const key = (path: Path) => JSON.stringify(path);
+
+/**
+ * Where a file's nesting first goes past MAX_NESTING, counted without parsing (the parser recurses
+ * and would overflow the stack first): open brackets and braces plus the dots of a dotted key,
+ * outside strings and comments. Numbers and dates have at most one dot, so this never refuses a
+ * file of ordinary depth.
+ */
+function tooDeep(source: string): { line: number; column: number } | undefined {
+  let depth = 0;
+  let dots = 0;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === "\n") {
+      line++;
+      lineStart = i + 1;
+      dots = 0;
+    } else if (c === "#") {
+      while (i + 1 < source.length && source[i + 1] !== "\n") i++;
+    } else if (c === '"' || c === "'") {
+      const triple = source.startsWith(c.repeat(3), i);
+      const close = triple ? c.repeat(3) : c;
+      for (i += close.length; i < source.length && !source.startsWith(close, i); i++) {
+        if (source[i] === "\\" && c === '"' && source[i + 1] !== "\n") i++;
+        else if (source[i] === "\n") {
+          if (!triple) {
+            i--; // an unterminated string: the parser reports it; the newline is counted below
+            break;
+          }
+          line++;
+          lineStart = i + 1;
+        }
+      }
+      if (triple) i += 2;
+    } else if (c === "[" || c === "{") {
+      depth++;
+    } else if (c === "]" || c === "}") {
+      depth = Math.max(0, depth - 1);
+      dots = 0;
+    } else if (c === ".") {
+      dots++;
+    } else if (c === "=" || c === ",") {
+      dots = 0;
+    }
+    if (depth + dots > MAX_NESTING) return { line, column: i - lineStart + 1 };
+  }
+  return undefined;
+}
+
+interface ValueNode {
+  type: string;
+  loc: Loc;
+  value?: unknown;
+  elements?: ValueNode[];
+  body?: KeyValueNode[];
+}
+interface KeyNode {
+  keys: { name?: string; value?: string; loc: Loc }[];
+}
+interface KeyValueNode {
+  type: "TOMLKeyValue";
+  key: KeyNode;
+  value: ValueNode;
+  loc: Loc;
+}
+interface TableNode {
+  type: "TOMLTable";
+  kind: "standard" | "array";
+  key: KeyNode;
+  body: KeyValueNode[];
+  loc: Loc;
+}
+
+type Table = Record<string, unknown>;
+/** Tables without a prototype: a key such as `constructor` is only a key, and nothing reaches Object.prototype. */
+const table = (): Table => Object.create(null) as Table;
+
+/**
+ * The document's value, built from the syntax tree into prototype-less objects. A `__proto__` key
+ * is refused with its position: no program that reads the config could tell it from the
+ * prototype, so it can be neither a service, a setting nor an environment variable.
+ */
+function toValue(ast: unknown, file: string): Table {
+  const root = table();
+  const top = (ast as { body: { body: (TableNode | KeyValueNode)[] }[] }).body[0];
+  const names = (k: KeyNode, base: readonly (string | number)[]): string[] =>
+    k.keys.map((part, i) => {
+      const name = part.name ?? part.value ?? "";
+      if (name === "__proto__") {
+        throw new ValidationError(`${formatPath([...base, ...k.keys.slice(0, i + 1).map((p) => p.name ?? p.value ?? "")])}: the key '__proto__' is not allowed (JavaScript reserves it); rename it`, {
+          location: { file, line: part.loc.start.line, column: part.loc.start.column + 1 },
+        });
+      }
+      return name;
+    });
+  /** The table at `path` under `target`, created as needed; through an array of tables, its last one. */
+  const descend = (target: Table, name: string): Table => {
+    let next = target[name];
+    if (next === undefined || next === null || typeof next !== "object" || next instanceof Date) {
+      next = table();
+      target[name] = next;
+    }
+    while (Array.isArray(next)) next = next[next.length - 1];
+    return next as Table;
+  };
+  const assign = (target: Table, kv: KeyValueNode, base: readonly (string | number)[]) => {
+    const path = names(kv.key, base);
+    let t = target;
+    for (const n of path.slice(0, -1)) t = descend(t, n);
+    t[path[path.length - 1]!] = convert(kv.value, [...base, ...path]);
+  };
+  const convert = (node: ValueNode, path: readonly (string | number)[]): unknown => {
+    if (node.type === "TOMLArray") return (node.elements ?? []).map((el, i) => convert(el, [...path, i]));
+    if (node.type === "TOMLInlineTable") {
+      const t = table();
+      for (const kv of node.body ?? []) assign(t, kv, path);
+      return t;
+    }
+    return node.value;
+  };
+  for (const node of top?.body ?? []) {
+    if (node.type === "TOMLKeyValue") {
+      assign(root, node, []);
+      continue;
+    }
+    const path = names(node.key, []);
+    let t = root;
+    for (const n of path.slice(0, -1)) t = descend(t, n);
+    const last = path[path.length - 1]!;
+    let here: Table;
+    if (node.kind === "array") {
+      if (!Array.isArray(t[last])) t[last] = [];
+      here = table();
+      (t[last] as Table[]).push(here);
+    } else {
+      here = descend(t, last);
+    }
+    // The table's own path, with the index of an array-of-tables entry, for messages: steps[0].env.
+    for (const kv of node.body) assign(here, kv, (node as { resolvedKey?: (string | number)[] }).resolvedKey ?? path);
+  }
+  return root;
+}
 
 interface Loc {
   start: { line: number; column: number };

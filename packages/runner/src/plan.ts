@@ -5,6 +5,7 @@ import {
   describeZodIssues,
   didYouMean,
   formatPath,
+  parsePort,
   type PluginDefinition,
   registerSecretFields,
   registerSecretEnv,
@@ -15,7 +16,7 @@ import {
 } from "@clnrm/core";
 import { resolvePlugin } from "@clnrm/marketplace";
 import { type SourceDocument, loadDocument } from "./load.js";
-import { findReferences } from "./refs.js";
+import { findMalformedReferences, findReferences, type Reference } from "./refs.js";
 import { type SpanExpectation, validateSpanCollectors } from "./spans.js";
 import { knownKeysAt, RUNNER_SERVICE_KEYS, type StepConfig, type TestFile, testFileSchema } from "./schema.js";
 
@@ -67,10 +68,33 @@ export async function loadTestFile(file: string): Promise<{ doc: SourceDocument;
   return { doc, test: validateStructure(doc) };
 }
 
+/** Checks the file's structure; what is wrong in it is reported together with the checks of every value (NULs, malformed references). */
 export function validateStructure(doc: SourceDocument): TestFile {
   const parsed = testFileSchema.safeParse(doc.value);
-  if (!parsed.success) throw combineProblems(issueErrors(doc, parsed.error, [], knownKeysAt))!;
+  if (!parsed.success) throw combineProblems([...issueErrors(doc, parsed.error, [], knownKeysAt), ...valueProblems(doc)])!;
   return parsed.data;
+}
+
+/** Checks of the document's values that need no plugin: NUL characters, and `${...}` that are not references. */
+function valueProblems(doc: SourceDocument): ValidationError[] {
+  const out = nulProblems(doc);
+  const services = doc.value.services;
+  const steps = doc.value.steps;
+  const places: [(string | number)[], unknown][] = [];
+  if (services && typeof services === "object" && !Array.isArray(services)) for (const [n, v] of Object.entries(services)) places.push([["services", n], v]);
+  if (Array.isArray(steps)) {
+    steps.forEach((st, i) => {
+      const s = st as Record<string, unknown> | null;
+      if (s && typeof s === "object") places.push([["steps", i], { command: s.command, env: s.env }]);
+    });
+  }
+  for (const [prefix, value] of places) {
+    for (const bad of findMalformedReferences(value)) {
+      const path = [...prefix, ...bad.path];
+      out.push(new ValidationError(`${formatPath(path)}: ${bad.message}`, { location: doc.locate(path) }));
+    }
+  }
+  return out;
 }
 
 /**
@@ -176,13 +200,19 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
     }),
   );
 
+  problems.push(...valueProblems(doc));
+
   const services = new Map<string, ServicePlan>();
+  /** Validated configs, for the checks across services below. */
+  const configs = new Map<string, unknown>();
+  /** Every `${services.X.Y}` of the file, where it is written. */
+  const references: { ref: Reference; at: (string | number)[] }[] = [];
   const chaosTypes = new Set(names.filter((_, i) => resolved[i]?.definition.role === "chaos"));
   names.forEach((name, i) => {
     const svc = test.services[name]!;
     const plugin = resolved[i];
     if (!plugin) return;
-    const raw: Record<string, unknown> = {};
+    const raw = Object.create(null) as Record<string, unknown>;
     const source = (doc.value.services as Record<string, Record<string, unknown>>)[name]!;
     for (const [k, v] of Object.entries(source)) if (!(RUNNER_SERVICE_KEYS as readonly string[]).includes(k)) raw[k] = v;
 
@@ -192,6 +222,7 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
       problems.push(...issueErrors(doc, result.error, ["services", name], (p) => (p.length === 0 ? [...pluginKeys, ...RUNNER_SERVICE_KEYS] : shapeKeys(plugin.definition.configSchema, p))));
       return;
     }
+    configs.set(name, result.data);
     problems.push(...checkRelativeMounts(doc, name, result.data, baseDir));
     for (const issue of plugin.definition.check?.(result.data, { service: name, baseDir }) ?? []) {
       const path = ["services", name, ...issue.path];
@@ -210,6 +241,7 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
     for (const dep of svc.depends_on) collect(() => checkService(doc, names, dep, ["services", name, "depends_on"], name));
     for (const ref of findReferences(raw)) {
       collect(() => checkService(doc, names, ref.service, ["services", name, ...ref.path], name));
+      references.push({ ref, at: ["services", name, ...ref.path] });
       deps.add(ref.service);
     }
     deps.delete(name);
@@ -236,8 +268,12 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
     const stepRaw = (doc.value.steps as Record<string, unknown>[])[i]!;
     for (const ref of findReferences({ command: stepRaw.command, env: stepRaw.env })) {
       collect(() => checkService(doc, names, ref.service, ["steps", i, ...ref.path]));
+      references.push({ ref, at: ["steps", i, ...ref.path] });
     }
   });
+
+  problems.push(...outputProblems(doc, services, configs, references));
+  problems.push(...hostPortProblems(doc, services));
 
   const collectors = names.filter((n) => test.services[n]!.type === "otel_collector");
   for (const problem of validateSpanCollectors(test.expect.spans, collectors)) {
@@ -262,6 +298,80 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
     spans: test.expect.spans,
     doc,
   };
+}
+
+/** A NUL character cannot reach a container (Docker and exec take C strings): every string and key that holds one. */
+function nulProblems(doc: SourceDocument): ValidationError[] {
+  const out: ValidationError[] = [];
+  const walk = (value: unknown, path: (string | number)[]) => {
+    if (typeof value === "string") {
+      if (value.includes("\u0000")) out.push(new ValidationError(`${formatPath(path)}: the value contains a NUL character (\\u0000); remove it`, { location: doc.locate(path) }));
+    } else if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walk(v, [...path, i]);
+    } else if (value && typeof value === "object" && !(value instanceof Date)) {
+      for (const [k, v] of Object.entries(value)) {
+        if (k.includes("\u0000")) out.push(new ValidationError(`${formatPath(path) || "the file"}: a key contains a NUL character (\\u0000); remove it`, { location: doc.locate([...path, k]) }));
+        walk(v, [...path, k]);
+      }
+    }
+  };
+  walk(doc.value, []);
+  return out;
+}
+
+/** `${services.X.Y}` where X's plugin declares its outputs and Y is not one of them. */
+function outputProblems(
+  doc: SourceDocument,
+  services: ReadonlyMap<string, ServicePlan>,
+  configs: ReadonlyMap<string, unknown>,
+  references: readonly { ref: Reference; at: (string | number)[] }[],
+): ValidationError[] {
+  const declared = new Map<string, readonly string[]>();
+  for (const [name, svc] of services) {
+    const list = svc.plugin.definition.outputs?.(configs.get(name));
+    if (list) declared.set(name, list);
+  }
+  return references.flatMap(({ ref, at }) => {
+    const outputs = declared.get(ref.service);
+    if (!outputs || outputs.includes(ref.output)) return [];
+    const hint = didYouMean(ref.output, outputs);
+    return [
+      new ValidationError(`${formatPath(at)}: service '${ref.service}' has no output '${ref.output}'`, {
+        location: doc.locate(at),
+        hint: hint ? `did you mean '${hint}'?` : outputs.length ? `its outputs: ${outputs.join(", ")}` : `a ${services.get(ref.service)!.type} service has no outputs`,
+      }),
+    ];
+  });
+}
+
+/** Two services (or two mappings) that would bind the same fixed host port: the second could not start. */
+function hostPortProblems(doc: SourceDocument, services: ReadonlyMap<string, ServicePlan>): ValidationError[] {
+  const taken = new Map<string, (string | number)[]>();
+  const out: ValidationError[] = [];
+  for (const [name, svc] of services) {
+    const ports = svc.raw.ports;
+    if (!Array.isArray(ports)) continue;
+    ports.forEach((p, i) => {
+      if (typeof p !== "string") return;
+      const spec = parsePort(p);
+      if (typeof spec === "string" || spec.host === undefined) return;
+      const id = `${spec.host}/${spec.protocol ?? "tcp"}`;
+      const path = ["services", name, "ports", i];
+      const first = taken.get(id);
+      if (!first) {
+        taken.set(id, path);
+        return;
+      }
+      const where = doc.locate(first);
+      out.push(
+        new ValidationError(`${formatPath(path)}: host port ${spec.host}${spec.protocol === "udp" ? "/udp" : ""} is already mapped by ${formatPath(first)} (line ${where.line ?? "?"})`, {
+          location: doc.locate(path),
+          hint: `use another host port, or "${spec.container}" for one the engine picks`,
+        }),
+      );
+    });
+  }
+  return out;
 }
 
 /** Registers every secret the file holds: plugin fields marked secret, and env values named like secrets. */

@@ -107,6 +107,12 @@ describe("through `clnrm validate`", () => {
     "cycle-3-mixed.clnrm.toml",
     "unknown-key-top.clnrm.toml",
     "volume-docker-socket.clnrm.toml",
+    "proto-meta-table.clnrm.toml",
+    "duration-too-long-step.clnrm.toml",
+    "ref-unknown-output.clnrm.toml",
+    "port-fixed-twice.clnrm.toml",
+    "cap-add-unknown.clnrm.toml",
+    "nul-argument.clnrm.toml",
   ];
   it.each(sample)("%s", (name) => {
     const expected = corpus.find(([f]) => f === name)![1];

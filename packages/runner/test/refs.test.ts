@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { findReferences, interpolate } from "../src/index.js";
+import { findMalformedReferences } from "../src/refs.js";
 
 describe("references", () => {
   it("finds references with their paths", () => {
@@ -18,6 +19,21 @@ describe("references", () => {
     } catch (e) {
       expect((e as { hint?: string }).hint).toBe("did you mean 'port'?");
     }
+  });
+
+  it("resolves only a service's own outputs, never its prototype's (constructor, toString, __proto__)", () => {
+    const outputs = new Map([["test", { host: "localhost" }]]);
+    for (const key of ["constructor", "toString", "hasOwnProperty", "valueOf"]) {
+      expect(() => interpolate(`\${services.test.${key}}`, outputs, "steps[0]"), key).toThrow(`steps[0]: service 'test' has no output '${key}'`);
+    }
+  });
+
+  it("finds malformed references: no output, unclosed, and leaves shell variables and good references alone", () => {
+    expect(findMalformedReferences({ a: "${services.test}", b: ["x ${services.db.host", "${HOME} ${services.db.port}"], c: "${PATH:-/bin}" })).toEqual([
+      { path: ["a"], text: "${services.test}", message: "'${services.test}' is not a reference: write ${services.NAME.OUTPUT}, e.g. ${services.db.host}" },
+      { path: ["b", 0], text: "${services.db.host", message: "'${services.db.host' is never closed: end it with '}' (a reference is ${services.NAME.OUTPUT})" },
+    ]);
+    expect(findMalformedReferences(["echo ${", "${services.}", "${services..x}"]).map((m) => m.text)).toEqual(["${", "${services.}", "${services..x}"]);
   });
 
   it("leaves regexes and numbers alone", () => {
