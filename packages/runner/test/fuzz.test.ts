@@ -28,6 +28,8 @@ const tomlish = fc.constantFrom(
   "services", "steps", "meta", "expect", "spans", "type", "image", "generic_container", "ports", "env", "command",
   "depends_on", "${services.a.host}", "1", "-1", "1.5", "1e999", "inf", "nan", "true", "false", "0x1F", "1979-05-27T07:32:00Z",
   "a", "é", "\u0000", "\uFFFD", "\u{1F600}",
+  // Hostile (issue 12): prototype keys, a BOM, runs of nesting.
+  "__proto__", '"__proto__"', "constructor", "\uFEFF", "[[[[[[[[", "{a={a={a=", "a.a.a.a.a.",
 );
 
 describe("parseDocument", () => {
@@ -94,8 +96,13 @@ function document(doc: Record<string, unknown>, headers: boolean): string {
   return out;
 }
 
-const names = fc.oneof({ arbitrary: fc.constantFrom("a", "b", "db", "api", "web"), weight: 15 }, { arbitrary: fc.constantFrom("bad name", "-x", "x.y", ""), weight: 1 });
-const ref = names.chain((n) => fc.constantFrom(`\${services.${n}.host}`, `\${services.${n}.url}`, `http://\${services.${n}.host}:\${services.${n}.port}/`));
+const names = fc.oneof(
+  { arbitrary: fc.constantFrom("a", "b", "db", "api", "web"), weight: 15 },
+  { arbitrary: fc.constantFrom("bad name", "-x", "x.y", "", "__proto__", "constructor"), weight: 1 },
+);
+const ref = names.chain((n) =>
+  fc.constantFrom(`\${services.${n}.host}`, `\${services.${n}.url}`, `http://\${services.${n}.host}:\${services.${n}.port}/`, `\${services.${n}.constructor}`, `\${services.${n}}`, `\${services.${n}.host`),
+);
 const scalar = fc.oneof(
   fc.string({ maxLength: 12 }),
   fc.integer({ min: -70_000, max: 70_000 }),
@@ -105,7 +112,7 @@ const scalar = fc.oneof(
   ref,
 );
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
-  v: fc.oneof({ depthSize: "small", withCrossShrink: true }, scalar, fc.array(tie("v"), { maxLength: 3 }), fc.dictionary(fc.constantFrom("type", "port", "path", "x", "A"), tie("v"), { maxKeys: 3 })),
+  v: fc.oneof({ depthSize: "small", withCrossShrink: true }, scalar, fc.array(tie("v"), { maxLength: 3 }), fc.dictionary(fc.constantFrom("type", "port", "path", "x", "A", "__proto__", "constructor"), tie("v"), { maxKeys: 3 })),
 })).v;
 
 /** A record whose keys come from the valid set, near misses of it, and nonsense, with values that are right or wrong. */
@@ -119,7 +126,7 @@ function tableOf(keys: Record<string, fc.Arbitrary<unknown>>, typos: string[], m
   return fc.array(fc.oneof(...entries), { maxLength }).map((kv) => Object.fromEntries(kv));
 }
 
-const duration = fc.constantFrom("30s", "1m", "250ms", 5, "-1s", "soon", true);
+const duration = fc.constantFrom("30s", "1m", "250ms", 5, "-1s", "soon", true, "600h", 2_147_484);
 const service = tableOf(
   {
     type: fc.constantFrom("generic_container", "generic_container", "generic_container", "generic_container", "generic_containr", "chaos_engine", "otel_collector", "", "../evil.js", "https://x.example/p.js", "node:fs"),
@@ -135,6 +142,7 @@ const service = tableOf(
     targets: fc.array(names, { maxLength: 2 }),
     pause: fc.boolean(),
     workdir: fc.constantFrom("/app", "app", ""),
+    cap_add: fc.array(fc.constantFrom("NET_ADMIN", "cap_sys_ptrace", "NET_ADMN", "", "ALL"), { maxLength: 2 }),
   },
   ["tpye", "imgae", "prots", "dependson", "healthcheck", "package", "startup_timout", ""],
 );
@@ -183,6 +191,7 @@ describe("planTest on structured-but-wrong documents", () => {
         const source = document(doc, headers);
         const f = join(dir, `f${n++}.clnrm.toml`);
         writeFileSync(f, source);
+        const proto = Object.getOwnPropertyNames(Object.prototype).sort();
         try {
           await planTest(f);
           outcomes.planned++;
@@ -192,6 +201,9 @@ describe("planTest on structured-but-wrong documents", () => {
           // Errors about the file's content point into it (syntax errors included).
           if (err.location) expect(err.location.file).toMatch(/f\d+\.clnrm\.toml$/);
           outcomes.refused++;
+        } finally {
+          // Nothing a file holds reaches Object.prototype.
+          expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(proto);
         }
       }),
       { numRuns: RUNS },
