@@ -98,6 +98,15 @@ describe("documentation links", () => {
     expect(bad).toEqual([]);
   });
 
+  it("package READMEs link absolutely (their npm page has no repository beside it)", () => {
+    const relativeLinks = markdown
+      .filter((f) => relative(root, f).startsWith("packages/"))
+      .flatMap(links)
+      .filter((l) => !/^[a-z]+:/i.test(l.target) && !l.target.startsWith("#"))
+      .map((l) => `${l.from}: ${l.target}`);
+    expect(relativeLinks).toEqual([]);
+  });
+
   it("docsUrl pages the code prints, and every package's homepage, exist", () => {
     const bad: string[] = [];
     for (const pkg of readdirSync(join(root, "packages"))) {
