@@ -80,6 +80,17 @@ export class ChaosEngine {
         this.log.warn(`skipping '${name}': it has no container`);
         continue;
       }
+      // A one-shot service that has completed has no network namespace left to act on.
+      const state = await h.primary.state();
+      if (!state.running) {
+        if (c.targets.length) {
+          throw new ContainerError(`chaos: target '${name}' is not running (${state.status}${state.exitCode !== undefined ? `, exit code ${state.exitCode}` : ""})`, {
+            hint: "target a service that keeps running during the steps",
+          });
+        }
+        this.log.warn(`skipping '${name}': it is not running (${state.status})`);
+        continue;
+      }
       this.targets.push({ name, container: h.primary });
     }
     if (this.targets.length === 0) {

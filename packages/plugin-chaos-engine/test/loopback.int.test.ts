@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import type { RunningContainer } from "@clnrm/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildMyApi, type Env, leftContainers, median, MY_API, NODE, setup, startChaos, TOOLS, teardown } from "./helpers.js";
@@ -102,5 +103,57 @@ describe("chaos_engine on the target's loopback (real Docker)", () => {
       await stop();
     }
     expect(await loopbackRules()).toBe("");
+  });
+
+  it("IPv6 on the target's loopback (::1): curl [::1] and localhost are delayed, ping6 ::1 loses packets", async () => {
+    const e = env!;
+    const api6 = await e.backend.run({ image: MY_API, health: { kind: "tcp", port: 8080 } }, { runId: e.runId, service: "api6", network: e.network });
+    // Docker turns IPv6 off in a container on a network without it; turn it on for lo in api6's netns
+    // (net.* sysctls are per netns; /proc/sys is writable only with systempaths=unconfined, which
+    // the backend's ContainerSpec does not offer, hence the docker CLI).
+    execFileSync("docker", [
+      "run", "--rm", "--label", `clnrm.run=${e.runId}`, "--network", `container:${api6.id}`, "--cap-add", "NET_ADMIN",
+      "--security-opt", "systempaths=unconfined", TOOLS, "sysctl", "-w", "net.ipv6.conf.lo.disable_ipv6=0",
+    ], { stdio: "pipe" });
+    const v6 = await api6.exec(["sh", "-c", "ip -6 addr show dev lo"]);
+    expect(v6.stdout).toContain("::1/128");
+    const inspector6 = await e.backend.run({ image: TOOLS, keepAlive: true, networkOf: api6.id, capAdd: ["NET_ADMIN"] }, { runId: e.runId, service: "inspector6" });
+    const v6rules = async () => (await inspector6.exec(["sh", "-c", "ip6tables -w -S | grep clnrm-; ip6tables -w -t nat -S | grep clnrm-; true"])).stdout.trim();
+    const base = await selfCurl(api6, "http://[::1]:8080/api");
+    const { stop } = await startChaos(e, { ...side, latency_ms: 200 }, { api6 });
+    let slow: number[];
+    try {
+      expect(await v6rules()).toMatch(/-A OUTPUT -o lo -p tcp -j clnrm-[0-9a-f]{6}-lo/);
+      slow = [await selfCurl(api6, "http://[::1]:8080/api"), await selfCurl(api6, "http://localhost:8080/api"), await selfCurl(api6, "http://127.0.0.1:8080/api")];
+    } finally {
+      await stop();
+    }
+    expect(await v6rules()).toBe("");
+    const after = await selfCurl(api6, "http://[::1]:8080/api");
+    console.log(`loopback latency over ::1: baseline ${base}s; with 200ms [::1] ${slow[0]}s, localhost ${slow[1]}s, 127.0.0.1 ${slow[2]}s; after ${after}s`);
+    expect(base).toBeLessThan(0.1);
+    for (const s of slow) expect(s).toBeGreaterThan(0.2);
+    expect(after).toBeLessThan(0.1);
+
+    const n = 200;
+    const ping6 = async () => {
+      const r = await api6.exec(["sh", "-c", `busybox ping6 -q -c ${n} -i 0.01 -W 1 ::1 || true`], { timeoutMs: 60_000 });
+      const m = /(\d+) packets received/.exec(r.stdout);
+      expect(m, r.stdout + r.stderr).not.toBeNull();
+      return n - Number(m![1]);
+    };
+    const { stop: stopLoss } = await startChaos(e, { ...side, packet_loss_percent: 25 }, { api6 });
+    let lost: number;
+    try {
+      lost = await ping6();
+    } finally {
+      await stopLoss();
+    }
+    const q = 1 - 0.75 ** 2;
+    const sigma = Math.sqrt(n * q * (1 - q));
+    console.log(`loopback loss over ::1: ${lost}/${n} lost, expected ${(n * q).toFixed(1)} ± ${(4 * sigma).toFixed(1)}`);
+    expect(Math.abs(lost - n * q)).toBeLessThanOrEqual(4 * sigma);
+    expect(await ping6()).toBe(0);
+    expect(await v6rules()).toBe("");
   });
 });
