@@ -126,8 +126,9 @@ export function program(): Command {
   cli
     .command("gc")
     .description("remove containers, networks and volumes left behind by clnrm runs that are no longer alive")
-    .option("--all", "also remove resources of live runs and kept volumes (model caches)")
-    .action(async (opts: { all?: boolean }) => {
+    .option("--all", "also remove resources of live runs (asks first) and kept volumes (model caches)")
+    .option("-y, --yes", "with --all: remove live runs' resources without asking")
+    .action(async (opts: { all?: boolean; yes?: boolean }) => {
       const { gcCommand } = await import("./commands/gc.js");
       process.exitCode = await gcCommand(opts);
     });
