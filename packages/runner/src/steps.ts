@@ -208,6 +208,7 @@ const KILL_EXEC_MS = 5_000;
  */
 async function killMarked(container: RunningContainer, marker: string): Promise<string> {
   const script = [
+    "command -v grep >/dev/null 2>&1 || exit 4",
     "i=0",
     "while [ $i -lt 5 ]; do",
     "  found=0",
@@ -222,7 +223,13 @@ async function killMarked(container: RunningContainer, marker: string): Promise<
   try {
     const r = await container.exec(["sh", "-c", script, `${STEP_MARKER_ENV}=${marker}`], { timeoutMs: KILL_EXEC_MS });
     if (r.exitCode === 0) return "what it started in the container was killed";
-    const why = missingCommand(r) ? "the image has no sh" : `exit ${r.exitCode}${r.stderr.trim() ? `: ${tail(r.stderr, 1)}` : ""}`;
+    const why = missingCommand(r)
+      ? "the image has no sh"
+      : r.exitCode === 4
+        ? "the image has no grep"
+        : r.exitCode === 3
+          ? "new processes kept appearing"
+          : `exit ${r.exitCode}${r.stderr.trim() ? `: ${tail(r.stderr, 1)}` : ""}`;
     return `what it started may still be running in the container (could not kill it: ${why})`;
   } catch (err) {
     return `what it started may still be running in the container (could not kill it: ${(err as Error).message})`;
@@ -347,7 +354,10 @@ export async function runStep(step: StepConfig, target: StepTarget, signal: Abor
       const gone = step.service && target.container ? await serviceGone(step.service, target.container) : undefined;
       if (gone) return { ...failed(gone.message), serviceGone: gone };
       const msg = (err as Error).message.replace(/^service '[^']*': /, "");
-      return failed(`cannot run image '${step.image}' for the step: ${msg}${/exited/.test(msg) ? " (clnrm keeps a step's container alive with /bin/sh: the image needs one)" : ""}`);
+      if (/exec: "\/bin\/sh": stat/.test(msg)) {
+        return failed(`image '${step.image}' has no /bin/sh, which a step's own container needs (clnrm keeps it running with a shell while the step execs in it) — use an image that has one`);
+      }
+      return failed(`cannot run image '${step.image}' for the step: ${msg}`);
     }
   }
   try {
