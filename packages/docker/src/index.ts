@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import {
   type ContainerBackend,
   ContainerError,
+  ContainerExitedError,
   type ContainerSpec,
   type ContainerState,
   type EngineCapabilities,
@@ -26,7 +27,7 @@ import { type ContainerRuntimeClient, GenericContainer, ImageName, type StartedT
 import { engineUnreachable, engineWentAway } from "./engine.js";
 import { leaveNetwork, removeNetwork } from "./network.js";
 import { containerGone, demux, execIn, firstLine, isGone, tcpOpen } from "./util.js";
-import { Tracked, describeProbe, exitedWith, probeHint, waitFor } from "./wait.js";
+import { Tracked, describeProbe, exitBeforeReady, exitedWith, probeHint, waitFor } from "./wait.js";
 
 export { demux, execIn, tcpOpen } from "./util.js";
 export { EngineGoneError, engineUnreachable } from "./engine.js";
@@ -363,8 +364,12 @@ export class DockerBackend implements ContainerBackend {
 
     let started: StartedTestContainer;
     const starting = c.start();
+    // Raced against the container's exit: a command that exits before it is ready (a one-shot, or a
+    // crash) is reported at once, not after testcontainers' wait for ports that never get bound.
+    // (Not once the wait has failed: testcontainers then stops the container itself.)
+    const exit = exitBeforeReady(docker.getContainer(name), () => c.createIssued && !wait.failed, starting);
     try {
-      started = await untilAborted(starting, signal);
+      started = await untilAborted(Promise.race([starting, exit]), signal);
     } catch (err) {
       if (signal?.aborted) {
         // Cancelled (SIGINT, test timeout) while testcontainers waits for ports or health: remove the
@@ -383,7 +388,8 @@ export class DockerBackend implements ContainerBackend {
         .remove({ force: true, v: true })
         .catch(() => {});
       if (exited) {
-        throw new ContainerError(`service '${service}': container exited with code ${exited.code} before it was ready${exited.last ? `: ${exited.last}` : ""}`, {
+        const message = `service '${service}': container exited with code ${exited.code} before it was ready${exited.last ? `: ${exited.last}` : ""}`;
+        throw new ContainerExitedError(message, exited.code, exited.tail, {
           service,
           hint: "check the container's command and logs",
           cause: err,

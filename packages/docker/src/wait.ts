@@ -32,7 +32,7 @@ export class NoWait extends BaseWait {
  */
 export class Tracked extends BaseWait {
   failed = false;
-  exited: { code: number; last: string } | undefined;
+  exited: { code: number; last: string; tail: string } | undefined;
   constructor(readonly inner: WaitStrategy) {
     super();
   }
@@ -121,15 +121,47 @@ export function probeHint(probe: HealthProbe): string {
   }
 }
 
-/** The exit code and last log line of a container that has exited, or undefined (running, or gone). */
-export async function exitedWith(c: Dockerode.Container): Promise<{ code: number; last: string } | undefined> {
+/** The exit code, last log line and last 5 lines of a container that has exited, or undefined (running, or gone). */
+export async function exitedWith(c: Dockerode.Container): Promise<{ code: number; last: string; tail: string } | undefined> {
   try {
     const s = (await c.inspect()).State;
     if (s.Running || s.Status !== "exited") return undefined;
     const logs = demux(await c.logs({ follow: false, stdout: true, stderr: true, tail: 5 }));
-    const last = logs.split("\n").map((l) => l.trim()).filter(Boolean).pop() ?? "";
-    return { code: s.ExitCode, last: last.slice(0, 200) };
+    const lines = logs.split("\n").map((l) => l.trim()).filter(Boolean);
+    return { code: s.ExitCode, last: (lines.at(-1) ?? "").slice(0, 200), tail: lines.join("\n").slice(-1_000) };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Rejects as soon as the container has exited while `starting` is still pending (checked every
+ * 100 ms while `watching()`: once the create went out, until the wait gives up); never settles
+ * otherwise. Raced against the start, it ends testcontainers' wait for ports (10 s) or health of a
+ * container that is gone.
+ */
+export function exitBeforeReady(c: Dockerode.Container, watching: () => boolean, starting: Promise<unknown>): Promise<never> {
+  return new Promise<never>((_resolve, reject) => {
+    let settled = false;
+    const settle = () => {
+      settled = true;
+    };
+    starting.then(settle, settle);
+    const tick = async () => {
+      if (settled) return;
+      if (watching()) {
+        const s = await c.inspect().then(
+          (info) => info.State,
+          () => undefined,
+        );
+        if (settled) return;
+        if (watching() && s && !s.Running && (s.Status === "exited" || s.Status === "dead")) {
+          reject(new Error(`container exited with code ${s.ExitCode}`));
+          return;
+        }
+      }
+      setTimeout(tick, 100);
+    };
+    void tick();
+  });
 }
