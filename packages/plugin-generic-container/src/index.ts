@@ -1,8 +1,10 @@
 import {
+  ContainerError,
   type ContainerSpec,
   capabilitySchema,
   checkSensitiveMounts,
   commandSchema,
+  containerExit,
   definePlugin,
   describeSpecNotices,
   envSchema,
@@ -14,6 +16,7 @@ import {
   type RunningContainer,
   runOptions,
   type ServiceHandle,
+  sleep,
   volumeSchema,
   volumesToMounts,
   z,
@@ -88,6 +91,19 @@ export function containerOutputs(container: RunningContainer): Outputs {
   return outputs;
 }
 
+/**
+ * A container without a health check is ready once it has stayed up this long. One whose command
+ * exits sooner is a one-shot service: completed when it exits 0, failed (with its exit code and
+ * last log lines) otherwise. Without this window, "exited before ready" would depend on how fast
+ * the engine answers (a `sh -c "echo hello"` was a running service in some runs, failed in others).
+ */
+export const READY_AFTER_MS = 500;
+
+/** "a | b | c": a container's last log lines on one line. */
+function oneLine(tail: string): string {
+  return tail.trim().replace(/\s*\n\s*/g, " | ");
+}
+
 export default definePlugin({
   type: "generic_container",
   description: "Any container image: env, ports, volumes, command, health check, network aliases",
@@ -95,9 +111,30 @@ export default definePlugin({
   outputs: (config) => ["host", "container", ...(config.ports.length ? ["port", "url"] : []), ...config.ports.map((p) => `port_${p.container}`)],
   create(config, { baseDir }) {
     const spec = toContainerSpec(config, baseDir);
+    // Set when the command exited 0 before the container was ready (a one-shot that completed).
+    let completed: number | undefined;
+    let startedAt = 0;
     return {
       async start(ctx) {
-        const container = await ctx.backend.run(spec, runOptions(ctx));
+        let container: RunningContainer;
+        try {
+          container = await ctx.backend.run(spec, runOptions(ctx));
+        } catch (err) {
+          const exit = containerExit(err);
+          if (!exit) throw err;
+          if (exit.exitCode !== 0) {
+            const tail = oneLine(exit.logTail);
+            throw new ContainerError(`service '${ctx.service}': container exited with code ${exit.exitCode} before it was ready${tail ? `; last log lines: ${tail}` : ""}`, {
+              service: ctx.service,
+              hint: "check the service's command and logs",
+              cause: err,
+            });
+          }
+          // The backend removed the exited container; the service has completed, with nothing to serve.
+          completed = 0;
+          return { service: ctx.service, containers: [], outputs: {}, notices: describeSpecNotices(spec) };
+        }
+        startedAt = Date.now();
         return {
           service: ctx.service,
           primary: container,
@@ -107,15 +144,24 @@ export default definePlugin({
         };
       },
       async healthCheck(handle: ServiceHandle) {
+        if (completed !== undefined) return HealthStatus.completed(completed);
         const c = handle.primary;
         if (!c) return HealthStatus.unknown("no container");
-        const state = await c.state();
-        if (!state.running) {
-          const tail = (await c.logs({ tail: 5 }).catch(() => "")).trim();
-          return HealthStatus.failed(`container exited with code ${state.exitCode ?? "?"}${tail ? `; last log lines: ${tail.replace(/\s*\n\s*/g, " | ")}` : ""}`);
+        // Without a probe, watch the container for an exit until it has been up READY_AFTER_MS.
+        for (;;) {
+          const state = await c.state();
+          if (!state.running) {
+            if (state.exitCode === 0) return HealthStatus.completed(0);
+            const tail = oneLine(await c.logs({ tail: 5 }).catch(() => ""));
+            return HealthStatus.failed(`container exited with code ${state.exitCode ?? "?"}${tail ? `; last log lines: ${tail}` : ""}`);
+          }
+          if (spec.health) {
+            return (await c.probe()) ? HealthStatus.healthy() : HealthStatus.unhealthy(`health check (${spec.health.kind}) is failing`);
+          }
+          const left = startedAt + READY_AFTER_MS - Date.now();
+          if (left <= 0 || config.keep_alive === true) return HealthStatus.healthy();
+          await sleep(Math.min(50, left));
         }
-        if (spec.health && !(await c.probe())) return HealthStatus.unhealthy(`health check (${spec.health.kind}) is failing`);
-        return HealthStatus.healthy();
       },
       async stop(handle) {
         await Promise.all(handle.containers.map((c) => c.remove()));
