@@ -40,6 +40,16 @@ describe("a service that dies during the steps (real engine)", () => {
     expect(later?.attempts).toBe(1);
   });
 
+  it("exits before a later step with image: that step reports the service, not the engine's network error", async () => {
+    const { result, left } = await runFile(
+      dir,
+      `[meta]\nname = "dies"\n\n[services.svc]\ntype = "box"\ncommand = ${exitsAfter2s}\n\n[[steps]]\nname = "pause"\ncommand = ["sleep", "4"]\n\n[[steps]]\nname = "later"\nservice = "svc"\nimage = "clnrm-test/tools:latest"\ncommand = ["curl", "-s", "http://localhost:8080/"]\n`,
+    );
+    expect(left).toBe("");
+    expect(result.steps[1]?.failure).toMatch(/^service 'svc' is no longer running: its container exited with code 3\n/);
+    expect(result.services.find((s) => s.name === "svc")?.status).toBe("failed");
+  });
+
   it("is OOM-killed: the step says so, with exit code 137", async () => {
     // GNU tail buffers /dev/zero (no newline) in memory until the 32 MiB limit is hit; it is PID 1.
     const { result, left } = await runFile(
