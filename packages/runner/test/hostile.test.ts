@@ -69,17 +69,19 @@ describe("prototype keys", () => {
     let compared = 0;
     for (const f of files) {
       const source = readFileSync(join(root, f), "utf8");
+      // The parser's own converter would set Object.prototype's keys from these (as it did before).
+      if (source.includes("__proto__")) continue;
       let expected: unknown;
       try {
         expected = getStaticTOMLValue(parseTOML(source, { tomlVersion: "1.0.0" }));
       } catch {
         continue; // a syntax-error fixture
       }
-      if (source.includes("__proto__")) continue;
       expect(JSON.parse(JSON.stringify(parseDocument(source, join(root, f)).value)), f).toEqual(expected);
       compared++;
     }
     expect(compared).toBeGreaterThan(40);
+    expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain("type");
   });
 
   it("`clnrm validate DIR`: the __proto__ file is refused, the good file beside it still validates", () => {
