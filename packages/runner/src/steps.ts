@@ -263,6 +263,8 @@ async function execInContainer(
   try {
     return await untilAborted(exec, signal, () => new Error("interrupted"));
   } catch (err) {
+    // The engine itself went away (the backend says so with an environment error): not the step's failure.
+    if (isCleanroomError(err) && err.environment && !signal.aborted) throw err;
     const timedOut = isCleanroomError(err) && err.code === "timeout";
     if (!timedOut && !signal.aborted) return { exitCode: 125, stdout: stdout.text(), stderr: `${stderr.text()}${(err as Error).message}\n`, durationMs: performance.now() - started };
     const result = (exitCode: number, what: string) => ({ exitCode, stdout: stdout.text(), stderr: `${stderr.text()}${what}\n`, durationMs: performance.now() - started });
