@@ -136,27 +136,34 @@ export class ChaosEngine {
           if (mode === "netem") plan.netem = { latencyMs: c.latency_ms, jitterMs: c.jitter_ms };
           else {
             const ports = c.ports ?? (await this.#ports(t));
-            if (ports.length === 0) {
+            if (ports.length === 0 && c.targets.length) {
               throw new ValidationError(`chaos: target '${t.name}' has no port to delay`, { hint: "set ports = [...] for the latency proxy" });
             }
-            const routes = ports.map((p, i) => ({ listen: c.proxy_port_base + i, target: p }));
-            const clash = routes.find((r) => ports.includes(r.listen));
-            if (clash) throw new ValidationError(`chaos: proxy port ${clash.listen} is one of the target's ports`, { hint: "set proxy_port_base to a free range" });
-            t.proxy = await run({
-              image: c.proxy_image,
-              networkOf: t.container.id,
-              // Its own uid: the loopback rules tell the proxy's upstream connection apart by it.
-              user: `${PROXY_UID}:${PROXY_UID}`,
-              entrypoint: ["node"],
-              command: ["-e", PROXY_SCRIPT],
-              env: { CLNRM_CHAOS_PROXY: JSON.stringify({ routes, latency: c.latency_ms, jitter: c.jitter_ms }) },
-              health: { kind: "log", pattern: PROXY_READY },
-              labels: { ...labels, "clnrm.chaos.role": "proxy" },
-            });
-            plan.redirects = routes.map((r) => ({ port: r.target, to: r.listen }));
-            plan.proxyUid = PROXY_UID;
+            if (ports.length === 0) {
+              // Acting on every service (no targets), one without a TCP port (a worker) has nothing for the proxy to delay.
+              this.log.warn(`no latency on '${t.name}': it listens on no TCP port for the proxy to delay (set ports = [...], or name it in targets to make this an error)`);
+            } else {
+              const routes = ports.map((p, i) => ({ listen: c.proxy_port_base + i, target: p }));
+              const clash = routes.find((r) => ports.includes(r.listen));
+              if (clash) throw new ValidationError(`chaos: proxy port ${clash.listen} is one of the target's ports`, { hint: "set proxy_port_base to a free range" });
+              t.proxy = await run({
+                image: c.proxy_image,
+                networkOf: t.container.id,
+                // Its own uid: the loopback rules tell the proxy's upstream connection apart by it.
+                user: `${PROXY_UID}:${PROXY_UID}`,
+                entrypoint: ["node"],
+                command: ["-e", PROXY_SCRIPT],
+                env: { CLNRM_CHAOS_PROXY: JSON.stringify({ routes, latency: c.latency_ms, jitter: c.jitter_ms }) },
+                health: { kind: "log", pattern: PROXY_READY },
+                labels: { ...labels, "clnrm.chaos.role": "proxy" },
+              });
+              plan.redirects = routes.map((r) => ({ port: r.target, to: r.listen }));
+              plan.proxyUid = PROXY_UID;
+            }
           }
-          this.log.progress(`latency on '${t.name}' through ${mode}${mode === "proxy" ? ` (ports ${plan.redirects.map((r) => r.port).join(", ")})` : ""}`);
+          if (plan.netem || plan.redirects.length) {
+            this.log.progress(`latency on '${t.name}' through ${mode}${mode === "proxy" ? ` (ports ${plan.redirects.map((r) => r.port).join(", ")})` : ""}`);
+          }
         }
         t.plan = plan;
       }
