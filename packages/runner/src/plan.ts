@@ -75,6 +75,22 @@ export function validateStructure(doc: SourceDocument): TestFile {
   return parsed.data;
 }
 
+/**
+ * The parts of a file whose structure is right, each wrong part replaced by its default (no
+ * services, no steps). With wrong services nothing else is checked: every step would seem to name
+ * a missing service.
+ */
+function partialTestFile(value: Record<string, unknown>): TestFile {
+  const shape = testFileSchema.shape;
+  const part = <K extends keyof typeof shape>(key: K): z.output<(typeof shape)[K]> => {
+    const r = shape[key].safeParse(value[key]);
+    return (r.success ? r.data : shape[key].parse(undefined)) as z.output<(typeof shape)[K]>;
+  };
+  const services = shape.services.safeParse(value.services);
+  if (!services.success) return testFileSchema.parse({});
+  return { meta: part("meta"), services: services.data, steps: part("steps"), expect: part("expect") };
+}
+
 /** Checks of the document's values that need no plugin: NUL characters, and `${...}` that are not references. */
 function valueProblems(doc: SourceDocument): ValidationError[] {
   const out = nulProblems(doc);
@@ -170,12 +186,15 @@ function plainMessage(error: z.ZodError, first: { path: (string | number)[]; mes
  * Nothing is started.
  */
 export async function planTest(file: string, resolver: PluginResolver = defaultResolver): Promise<TestPlan> {
-  const { doc, test } = await loadTestFile(file);
+  const doc = await loadDocument(resolve(file));
   const baseDir = dirname(doc.file);
-  const names = Object.keys(test.services);
-
-  // Every problem is collected, across services and steps, and reported at once.
+  // Every problem is collected, across services and steps, and reported at once: a part of the file
+  // whose structure is wrong is reported and left out, and the others are still checked.
   const problems: CleanroomError[] = [];
+  const parsed = testFileSchema.safeParse(doc.value);
+  if (!parsed.success) problems.push(...issueErrors(doc, parsed.error, [], knownKeysAt));
+  const test = parsed.success ? parsed.data : partialTestFile(doc.value);
+  const names = Object.keys(test.services);
   const collect = (check: () => void) => {
     try {
       check();

@@ -161,14 +161,15 @@ describe("validate reports what it can know before anything starts", () => {
         ].join("\n"),
       ),
     );
-    // The structure is wrong (the step's timeout): reported with every check of the values, not cap_add (the plugin's check).
+    // The steps' structure is wrong (the timeout): reported, and the services are still checked by their plugins.
     const all = e.format();
-    expect(all.split("\n")).toHaveLength(4);
+    expect(all.split("\n"), all).toHaveLength(5);
+    expect(all).toMatch(/\n\S+:10:\d+: services\.api\.cap_add\[0\]: unknown capability "NET_ADMN": did you mean 'NET_ADMIN'\?/);
     expect(all).toMatch(/:16:1: steps\[0\]\.timeout: duration "600h" is too long/);
     expect(all).toMatch(/\n\S+:3:1: services\.db\.image: the value contains a NUL character/);
     expect(all).toMatch(/\n\S+:11:\d+: services\.api\.env\.B: '\$\{services\.db\}' is not a reference/);
     expect(all).toMatch(/\n\S+:11:\d+: services\.api\.env\.C: '\$\{services\.db\.url' is never closed/);
-    // cap_add makes api's config invalid: its references and ports are checked once it is valid.
+    // cap_add makes api's config invalid (the plugin's schema): its references and ports are checked once it is valid.
     const fixed = await refusal(
       file(
         [

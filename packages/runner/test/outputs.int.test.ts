@@ -37,7 +37,7 @@ describe("generic_container's declared outputs (real engine)", () => {
     });
     const left = execFileSync("docker", ["ps", "-aq", "--filter", `label=clnrm.run=${result.runId}`], { encoding: "utf8" }).trim();
     expect(left).toBe("");
-    expect(result.status, result.error?.format()).toBe("passed");
+    expect(result.status, result.error?.message).toBe("passed");
     expect(Object.keys(outputs ?? {}).sort()).toEqual([...declared].sort());
     expect(result.steps[0]?.stdout).not.toContain("${");
   }, 90_000);
