@@ -55,7 +55,8 @@ export class HumanReporter implements Reporter {
         this.#line(e.test, pc.dim(`  … ${u(e.service)}: ${u(e.message)}`));
         break;
       case "service:ready": {
-        this.#line(e.test, `  ${pc.green("✓")} service ${u(e.service)} ready ${pc.dim(`(${ms(e.durationMs)})`)}`);
+        const state = e.completed ? `completed (exit ${e.completed.exitCode})` : "ready";
+        this.#line(e.test, `  ${pc.green("✓")} service ${u(e.service)} ${state} ${pc.dim(`(${ms(e.durationMs)})`)}`);
         for (const n of e.notices) this.#line(e.test, `      ${n.startsWith("privileged") || n.startsWith("added cap") ? pc.yellow(u(n)) : pc.dim(u(n))}`);
         if (this.#verbose) {
           for (const [k, v] of Object.entries(e.outputs)) this.#line(e.test, pc.dim(`      ${u(k)} = ${u(v)}`));

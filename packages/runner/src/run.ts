@@ -6,6 +6,7 @@ import {
   type NetworkHandle,
   type Outputs,
   ServiceLifecycle,
+  completedServiceStepFailure,
   type ServicePlugin,
   ValidationError,
   describeZodIssues,
@@ -24,7 +25,16 @@ export type RunEvent =
   | { type: "test:start"; test: string; runId: string }
   | { type: "service:starting"; test: string; service: string; plugin: string }
   | { type: "service:progress"; test: string; service: string; message: string }
-  | { type: "service:ready"; test: string; service: string; outputs: Outputs; durationMs: number; notices: readonly string[] }
+  | {
+      type: "service:ready";
+      test: string;
+      service: string;
+      outputs: Outputs;
+      durationMs: number;
+      notices: readonly string[];
+      /** Set for a one-shot service: its command exited 0 before it was ready (it completed). */
+      completed?: { readonly exitCode: number };
+    }
   | { type: "service:failed"; test: string; service: string; error: CleanroomError }
   | { type: "step:start"; test: string; step: string; service: string | undefined }
   | { type: "step:end"; test: string; result: StepResult }
@@ -35,7 +45,8 @@ export interface ServiceResult {
   readonly name: string;
   readonly type: string;
   readonly package: string;
-  readonly status: "running" | "failed" | "not_started";
+  /** completed: a one-shot service whose command exited 0 before it was ready. */
+  readonly status: "running" | "completed" | "failed" | "not_started";
   readonly startMs: number | undefined;
   readonly outputs: Outputs;
   readonly error?: string;
@@ -149,8 +160,9 @@ export class ServiceSet {
       });
       const ms = performance.now() - started;
       this.outputs.set(svc.name, handle.outputs);
-      this.results.set(svc.name, { ...this.results.get(svc.name)!, status: "running", startMs: ms, outputs: handle.outputs });
-      this.#emit({ type: "service:ready", test, service: svc.name, outputs: handle.outputs, durationMs: ms, notices: handle.notices ?? [] });
+      const completed = lifecycle.completed;
+      this.results.set(svc.name, { ...this.results.get(svc.name)!, status: completed ? "completed" : "running", startMs: ms, outputs: handle.outputs });
+      this.#emit({ type: "service:ready", test, service: svc.name, outputs: handle.outputs, durationMs: ms, notices: handle.notices ?? [], ...(completed ? { completed } : {}) });
     } catch (err) {
       const e = toCleanroomError(err, svc.name);
       this.results.set(svc.name, { ...this.results.get(svc.name)!, status: "failed", startMs: performance.now() - started, error: e.message });
@@ -247,7 +259,11 @@ export async function runTest(plan: TestPlan, options: RunOptions): Promise<Test
             runId,
             network: services.network,
           };
-          const r = await runStep(resolved, target, controller.signal);
+          // A one-shot service that completed has nothing to exec in: one line that says so.
+          const done = step.service ? services.lifecycle(step.service)?.completed : undefined;
+          const r: StepResult = done
+            ? { name: step.name, service: step.service, status: "failed", exitCode: undefined, stdout: "", stderr: "", durationMs: 0, attempts: 0, failure: completedServiceStepFailure(step.service!, done.exitCode) }
+            : await runStep(resolved, target, controller.signal);
           stepSpan.setAttribute("clnrm.outcome", r.status);
           stepSpan.setAttribute("clnrm.exit_code", r.exitCode ?? -1);
           if (r.status === "failed") markSpanFailed(stepSpan, r.failure ?? "failed");
