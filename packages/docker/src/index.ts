@@ -40,7 +40,10 @@ export function runVolumeName(runId: string, name: string): string {
 
 /** What `sweep` removed, and one line for each thing it could not remove (with what to do). */
 export interface DockerSweepReport extends SweepReport {
+  /** Could not be removed now; another gc may. */
   failed: string[];
+  /** Only an engine restart lets these go (the engine's own bookkeeping is wrong, e.g. moby/moby#42119). */
+  stuck: string[];
 }
 
 /** A run whose resources `sweep` leaves alone unless `all`: its process is alive, or on another host. */
@@ -435,7 +438,7 @@ export class DockerBackend implements ContainerBackend {
       if (options.runId || options.all) return true;
       return labels?.[LABELS.host] === host && !pidAlive(Number(labels[LABELS.pid]));
     };
-    const report: DockerSweepReport = { containers: [], networks: [], volumes: [], failed: [] };
+    const report: DockerSweepReport = { containers: [], networks: [], volumes: [], failed: [], stuck: [] };
     const engine = (err: unknown) => {
       if (engineUnreachable(err)) throw engineWentAway(err);
     };
@@ -452,7 +455,7 @@ export class DockerBackend implements ContainerBackend {
         } catch (err) {
           engine(err);
           if (!isGone(err)) {
-            report.failed.push(`container '${name}': ${firstLine(err)}`);
+            report.failed.push(`cannot remove container '${name}': ${firstLine(err)}`);
             return;
           }
         }
@@ -466,7 +469,8 @@ export class DockerBackend implements ContainerBackend {
           await removeNetwork(docker, n.Id, n.Name, { retryMs: 5_000 });
         } catch (err) {
           engine(err);
-          report.failed.push(err instanceof ContainerError ? err.format() : `network '${n.Name}': ${firstLine(err)}`);
+          if (err instanceof ContainerError) (err.environment ? report.stuck : report.failed).push(err.format());
+          else report.failed.push(`cannot remove network '${n.Name}': ${firstLine(err)}`);
           return;
         }
         report.networks.push(n.Name);
@@ -487,7 +491,7 @@ export class DockerBackend implements ContainerBackend {
           } catch (err) {
             engine(err);
             if (!isGone(err)) {
-              report.failed.push(`volume '${v.Name}': ${firstLine(err)}`);
+              report.failed.push(`cannot remove volume '${v.Name}': ${firstLine(err)}`);
               return;
             }
             if ((err as { statusCode?: number }).statusCode === 409) return; // in use by a container of a live run

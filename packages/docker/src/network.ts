@@ -69,6 +69,7 @@ export interface RemoveNetworkOptions {
 export async function removeNetwork(docker: Dockerode, id: string, name: string, options: RemoveNetworkOptions = {}): Promise<void> {
   const deadline = Date.now() + (options.retryMs ?? 10_000);
   let delay = 50;
+  let empty = 0;
   for (;;) {
     let last: unknown;
     try {
@@ -84,12 +85,17 @@ export async function removeNetwork(docker: Dockerode, id: string, name: string,
     }
     const listed = await endpointsOf(docker, id);
     for (const ep of listed) await leaveNetwork(docker, id, ep).catch(() => {});
-    if (Date.now() + delay > deadline) {
+    // Nothing listed for five tries in a row (~1.5 s; an endpoint being deleted leaves the list a
+    // moment before the count): the engine's count is wrong, and waiting longer won't fix it.
+    empty = listed.length ? 0 : empty + 1;
+    if (Date.now() + delay > deadline || empty >= 5) {
       const left = await endpointsOf(docker, id);
       const what = left.length
         ? `${left.length} endpoint(s) still on it (${left.slice(0, 5).join(", ")}${left.length > 5 ? ", ..." : ""})`
         : "the engine counts endpoints on it that no container has (a Docker bug, moby/moby#42119)";
       throw new ContainerError(`cannot remove network '${name}': ${what}`, {
+        // Without endpoints, only an engine restart can fix it: the machine's state, not clnrm's leak.
+        environment: left.length === 0,
         hint: left.length
           ? "remove those containers, then run clnrm gc"
           : "restart the Docker engine (it recounts endpoints when it starts), then run clnrm gc",

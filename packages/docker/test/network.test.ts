@@ -12,7 +12,8 @@ function activeEndpoints(): Error {
   });
 }
 
-function fakeEngine(opts: { failures: number; containers?: Record<string, { Name: string }> }) {
+/** `sticky`: the listed endpoints come back after every disconnect (something keeps reconnecting). */
+function fakeEngine(opts: { failures: number; containers?: Record<string, { Name: string }>; sticky?: boolean }) {
   const calls = { remove: 0, disconnect: [] as string[] };
   const docker = {
     getNetwork: () => ({
@@ -20,7 +21,7 @@ function fakeEngine(opts: { failures: number; containers?: Record<string, { Name
         calls.remove++;
         if (calls.remove <= opts.failures) throw activeEndpoints();
       },
-      inspect: async () => ({ Containers: calls.disconnect.length ? {} : (opts.containers ?? {}) }),
+      inspect: async () => ({ Containers: calls.disconnect.length && !opts.sticky ? {} : (opts.containers ?? {}) }),
       disconnect: async ({ Container }: { Container: string }) => {
         calls.disconnect.push(Container);
       },
@@ -42,12 +43,26 @@ describe("removeNetwork", () => {
     expect(calls.disconnect).toEqual(["clnrm-x-a", "ep-2"]);
   });
 
-  it("gives up within its bound and says why in one line when the engine counts endpoints nobody has", async () => {
-    const { docker, calls } = fakeEngine({ failures: Number.POSITIVE_INFINITY });
+  it("gives up within its bound and says why in one line while endpoints are still listed", async () => {
+    const { docker, calls } = fakeEngine({ failures: Number.POSITIVE_INFINITY, containers: { "ep-1": { Name: "clnrm-x-a" } }, sticky: true });
     const t0 = Date.now();
-    const err = (await removeNetwork(docker, "abc", "clnrm-x", { retryMs: 1_000 }).catch((e: unknown) => e)) as Error & { hint?: string };
+    const err = (await removeNetwork(docker, "abc", "clnrm-x", { retryMs: 1_000 }).catch((e: unknown) => e)) as Error & { environment?: boolean };
     expect(Date.now() - t0).toBeLessThan(2_500);
     expect(calls.remove).toBeGreaterThan(3);
+    expect(err.message).toBe("cannot remove network 'clnrm-x': 1 endpoint(s) still on it (clnrm-x-a)");
+    expect(err.environment).toBe(false); // gc may finish it later
+  });
+
+  it("stops early and says why in one line when the engine counts endpoints nobody has", async () => {
+    const { docker, calls } = fakeEngine({ failures: Number.POSITIVE_INFINITY });
+    const t0 = Date.now();
+    const err = (await removeNetwork(docker, "abc", "clnrm-x", { retryMs: 30_000 }).catch((e: unknown) => e)) as Error & {
+      hint?: string;
+      environment?: boolean;
+    };
+    expect(Date.now() - t0).toBeLessThan(3_000); // not the 30 s bound: waiting can't fix it
+    expect(calls.remove).toBe(5);
+    expect(err.environment).toBe(true); // the engine's state: only its restart clears it
     expect(err.message).toBe("cannot remove network 'clnrm-x': the engine counts endpoints on it that no container has (a Docker bug, moby/moby#42119)");
     expect(err.hint).toMatch(/restart the Docker engine/);
     expect(err.message).not.toContain("\n");

@@ -17,7 +17,8 @@ export interface GcIo {
 /**
  * Removes what dead runs left: their containers, networks and unused scratch volumes. With --all,
  * also live runs' resources (asked first: --yes answers yes; without a terminal, --yes is required)
- * and kept volumes (model caches, volumes marked `keep`). Says what could not be removed (exit 1).
+ * and kept volumes (model caches, volumes marked `keep`). Says what could not be removed: exit 1, unless
+ * only the engine's restart can remove it (a warning that says so).
  */
 export async function gcCommand(opts: GcOptions, io: GcIo = process): Promise<number> {
   const backend = dockerBackend();
@@ -43,7 +44,9 @@ export async function gcCommand(opts: GcOptions, io: GcIo = process): Promise<nu
   io.stdout.write(
     `removed ${report.containers.length} container(s), ${report.networks.length} network(s), ${report.volumes.length} volume(s)\n`,
   );
-  for (const line of report.failed) io.stderr.write(`could not remove ${line}\n`);
+  for (const line of report.failed) io.stderr.write(`error: ${line}\n`);
+  // Left by the engine's own bookkeeping: gc did all it can, the engine must restart (said in the line).
+  for (const line of report.stuck) io.stderr.write(`warning: ${line}\n`);
   return report.failed.length ? 1 : 0;
 }
 
