@@ -1,5 +1,6 @@
 // Leaks (issue 12): a run's network must go even after many containers left it at once; gc finishes
 // what teardown could not; named volumes are per run unless kept. Everything is counted by label.
+import { parseVolume, volumesToMounts } from "@clnrm/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { dockerBackend, removeNetwork, runVolumeName } from "../src/index.js";
 import { BUSYBOX, containersOf, docker, networksOf, newRunId } from "./helpers.js";
@@ -112,6 +113,34 @@ describe("named volumes", () => {
       expect(await docker("volume", "inspect", "-f", '{{index .Labels "clnrm.keep"}}', name)).toBe("true");
     } finally {
       await docker("volume", "rm", "-f", name);
+    }
+  });
+});
+
+describe("a test file's volumes", () => {
+  it('"name:/path" is per run and "name:/path:keep" (or "ro,keep") outlives it, as the file says', async () => {
+    const kept = `clnrm-test-keep-${newRunId()}`;
+    const parse = (v: string) => {
+      const p = parseVolume(v);
+      if (typeof p === "string") throw new Error(p);
+      return p;
+    };
+    expect(parseVolume("/host:/c:keep")).toMatch(/only a named volume can be kept/);
+    expect(parseVolume("x:/c:ro,keep")).toMatchObject({ readOnly: true, keep: true });
+    const mounts = volumesToMounts([parse("scratch:/s"), parse(`${kept}:/k:keep`)], "/");
+    try {
+      const first = fresh();
+      const a = await backend.run({ image: BUSYBOX, keepAlive: true, mounts }, { runId: first, service: "w" });
+      await a.exec(["sh", "-c", "echo one > /s/f && echo one > /k/f"]);
+      await a.remove();
+      const second = fresh();
+      const b = await backend.run({ image: BUSYBOX, keepAlive: true, mounts }, { runId: second, service: "r" });
+      expect((await b.exec(["sh", "-c", "cat /s/f 2>/dev/null || echo empty; cat /k/f"])).stdout).toBe("empty\none\n");
+      await b.remove();
+      expect(await volumesOf(first)).toEqual([kept]); // labelled by the run that made it, kept
+      expect(await volumesOf(second)).toEqual([]);
+    } finally {
+      await docker("volume", "rm", "-f", kept);
     }
   });
 });
