@@ -226,6 +226,7 @@ export class DockerBackend implements ContainerBackend {
         try {
           return await docker.getImage(image).inspect();
         } catch (err) {
+          if (engineUnreachable(err)) throw engineWentAway(err);
           if (!isGone(err)) throw err;
         }
         try {
@@ -382,6 +383,7 @@ export class DockerBackend implements ContainerBackend {
         if (c.createIssued) await removeWhenCreated(docker.getContainer(name), starting);
         throw new ContainerError(`service '${service}': start was cancelled`, { service, cause: err });
       }
+      if (engineUnreachable(err)) throw engineWentAway(err);
       // A container that exited at once makes testcontainers time out waiting for its ports: say it exited.
       // The wait strategy looked first when it saw the exit (testcontainers removes such a container).
       const exited = wait.exited ?? (await exitedWith(docker.getContainer(name)));
