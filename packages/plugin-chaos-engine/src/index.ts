@@ -21,6 +21,8 @@ export function createChaosEngine(): PluginDefinition<typeof configSchema> {
     type: "chaos_engine",
     description: "Fault injection on other services: packet loss, latency, bandwidth caps, partitions, CPU/memory/IO stress, pause/kill",
     configSchema,
+    /** What `${services.NAME.KEY}` may name: `validate` refuses any other KEY. */
+    outputs: () => ["targets", "latency_mode", "active"],
     role: "chaos",
     // With no targets the runner starts this after every non-chaos service, partition_from included.
     serviceRefs: (config: ChaosConfig) => [...new Set([...config.targets, ...config.partition_from])],

@@ -236,6 +236,8 @@ export default definePlugin({
   type: "ollama",
   description: "Ollama LLM server (ollama/ollama): pulls models, optional NVIDIA GPU, cached model volume",
   configSchema,
+  /** What `${services.NAME.KEY}` may name: `validate` refuses any other KEY. */
+  outputs: () => ["url", "internal_url", "host", "port", "model", "models", "container"],
   defaults: { startupTimeoutMs: 15 * 60_000 },
   create(config) {
     const spec = toContainerSpec(config);

@@ -167,6 +167,8 @@ export default definePlugin({
   type: "otel_collector",
   description: "OpenTelemetry collector (contrib): OTLP gRPC/HTTP receiver, spans written to a file clnrm reads back for span expectations",
   configSchema,
+  /** What `${services.NAME.KEY}` may name: `validate` refuses any other KEY. */
+  outputs: () => ["host", "http_port", "grpc_port", "health_port", "otlp_http_endpoint", "otlp_grpc_endpoint", "internal_otlp_http_endpoint", "internal_otlp_grpc_endpoint", "spans_file"],
   check(config, { baseDir }) {
     const problem = configFileProblem(resolveConfigFile(config, baseDir));
     return problem ? [{ path: ["config_file"], message: `${problem} (${CONFIG_FILE_HINT})` }] : [];

@@ -213,6 +213,8 @@ export default definePlugin({
   type: "surrealdb",
   description: "SurrealDB (surrealdb/surrealdb): root auth, namespace/database setup, strict mode and SurrealQL init scripts",
   configSchema,
+  /** What `${services.NAME.KEY}` may name: `validate` refuses any other KEY. */
+  outputs: () => ["url", "host", "port", "ns", "db", "user", "internal_url"],
   secretFields: ["auth.pass", "pass"],
   create(config, { baseDir: createBaseDir }) {
     const spec = toContainerSpec(config);

@@ -83,6 +83,8 @@ export default definePlugin({
   type: "tgi",
   description: "Hugging Face Text Generation Inference: model_id, quantization, sharding over GPUs, HF token, cached downloads",
   configSchema,
+  /** What `${services.NAME.KEY}` may name: `validate` refuses any other KEY. */
+  outputs: () => ["url", "internal_url", "host", "port", "model", "container"],
   defaults: { startupTimeoutMs: 15 * 60_000 },
   create(config) {
     return {

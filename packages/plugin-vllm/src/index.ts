@@ -76,6 +76,8 @@ export default definePlugin({
   type: "vllm",
   description: "vLLM OpenAI-compatible server (vllm/vllm-openai): model, GPUs/tensor parallelism, HF token, cached downloads",
   configSchema,
+  /** What `${services.NAME.KEY}` may name: `validate` refuses any other KEY. */
+  outputs: () => ["url", "internal_url", "host", "port", "model", "container"],
   defaults: { startupTimeoutMs: 15 * 60_000 },
   create(config) {
     return {

@@ -206,6 +206,23 @@ describe("validate reports what it can know before anything starts", () => {
     expect(plan.waves).toEqual([["db"], ["api"]]);
   });
 
+  it.each([
+    ["surrealdb", "", "prot", "port"],
+    ["otel_collector", "", "otlp_http_endpont", "otlp_http_endpoint"],
+    ["ollama", 'model = "llama2"', "internal_ur", "internal_url"],
+    ["vllm", 'model = "facebook/opt-125m"', "modle", "model"],
+    ["tgi", 'model_id = "gpt2"', "hots", "host"],
+  ])("%s declares its outputs: a misspelt one is refused with did-you-mean, every declared one is accepted", async (type, extra, typo, right) => {
+    const e = await refusal(file(`[services.x]\ntype = "${type}"\n${extra}\n\n[[steps]]\nname = "s"\ncommand = ["echo", "\${services.x.${typo}}"]\n`));
+    expect(e.format()).toMatch(new RegExp(`:7:\\d+: steps\\[0\\]\\.command\\[1\\]: service 'x' has no output '${typo}' \\(did you mean '${right}'\\?\\)`));
+    const probe = await planTest(file(`[services.x]\ntype = "${type}"\n${extra}\n`));
+    const def = probe.services.get("x")!.plugin.definition;
+    const all = def.outputs!(def.configSchema.parse(probe.services.get("x")!.raw));
+    expect(all).toContain(right);
+    const refs = all.map((k) => `"\${services.x.${k}}"`).join(", ");
+    await planTest(file(`[services.x]\ntype = "${type}"\n${extra}\n\n[[steps]]\nname = "s"\ncommand = ["echo", ${refs}]\n`));
+  });
+
   it("a plugin that declares no outputs is not checked (its references are resolved when it runs)", async () => {
     const quiet = definePlugin({
       type: "quiet",

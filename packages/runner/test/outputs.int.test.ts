@@ -12,6 +12,37 @@ import { planTest, type RunEvent, runTest } from "../src/index.js";
 const dir = mkdtempSync(join(import.meta.dirname, ".tmp-outputs-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+async function runAndCompare(source: string, service: string): Promise<void> {
+  const file = join(dir, `o${Math.random().toString(36).slice(2)}.clnrm.toml`);
+  writeFileSync(file, source);
+  const plan = await planTest(file);
+  const svc = plan.services.get(service)!;
+  const declared = svc.plugin.definition.outputs!(svc.plugin.definition.configSchema.parse(svc.raw));
+  let outputs: Outputs | undefined;
+  const result = await runTest(plan, {
+    backend: dockerBackend(),
+    onEvent: (e: RunEvent) => {
+      if (e.type === "service:ready" && e.service === service) outputs = e.outputs;
+    },
+  });
+  const left = execFileSync("docker", ["ps", "-aq", "--filter", `label=clnrm.run=${result.runId}`], { encoding: "utf8" }).trim();
+  expect(left).toBe("");
+  expect(result.status, result.error?.message).toBe("passed");
+  expect(Object.keys(outputs ?? {}).sort()).toEqual([...declared].sort());
+}
+
+describe("the other plugins' declared outputs are their real ones (stand-in images)", () => {
+  it.each([
+    ["otel_collector", 'image = "clnrm-test/otel-collector-standin:latest"'],
+    ["surrealdb", 'image = "clnrm-test/surrealdb-standin:latest"'],
+    ["ollama", 'image = "clnrm-test/ollama-standin:latest"\nmodel_cache = false'],
+    ["vllm", 'image = "clnrm-test/vllm-standin:latest"\nmodel = "facebook/opt-125m"\ngpus = 0\nmodel_cache = false'],
+    ["tgi", 'image = "clnrm-test/tgi-standin:latest"\nmodel_id = "bigscience/bloom-560m"\ngpus = 0\nmodel_cache = false'],
+  ])("%s", async (type, config) => {
+    await runAndCompare(`[services.x]\ntype = "${type}"\n${config}\n\n[[steps]]\nname = "s"\ncommand = "true"\n`, "x");
+  }, 180_000);
+});
+
 describe("generic_container's declared outputs (real engine)", () => {
   it.each([
     ["no ports", "", ["host", "container"]],
