@@ -344,11 +344,15 @@ export function handleProblem(handle: unknown, service: string, role: "service" 
 
 /**
  * Tracks every container started through its backend, so that a failed or timed-out start can be
- * undone. Once released, any container that a still-running plugin start creates is removed at once.
+ * undone. Every run through it carries the scope's own abort signal (besides the plugin's), so that
+ * once the scope is released a run still in flight is cancelled by the backend, even when the plugin
+ * passed no signal; and any container that a still-running plugin start creates anyway is removed
+ * at once.
  */
 export class ResourceScope {
   readonly #inner: ContainerBackend;
   readonly #containers = new Set<RunningContainer>();
+  readonly #abandon = new AbortController();
   #released = false;
   readonly backend: ContainerBackend;
 
@@ -365,7 +369,9 @@ export class ResourceScope {
   }
 
   async #run(spec: ContainerSpec, options: RunContainerOptions): Promise<RunningContainer> {
-    const container = await this.#inner.run(spec, options);
+    const own = this.#abandon.signal;
+    const signal = options.signal ? AbortSignal.any([options.signal, own]) : own;
+    const container = await this.#inner.run(spec, { ...options, signal });
     if (this.#released) {
       await container.remove({ timeoutMs: 0 }).catch(() => {});
       throw new ContainerError(`service '${options.service}': start was abandoned; its late container was removed`);
@@ -388,6 +394,7 @@ export class ResourceScope {
 
   async release(): Promise<void> {
     this.#released = true;
+    this.#abandon.abort(new ContainerError("start was abandoned"));
     const all = [...this.#containers].reverse();
     this.#containers.clear();
     await Promise.all(all.map((c) => c.remove({ timeoutMs: 0 }).catch(() => {})));

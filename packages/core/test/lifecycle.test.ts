@@ -550,6 +550,25 @@ describe("ResourceScope", () => {
     expect(backend.live()).toEqual([]);
   });
 
+  it("gives every run its own abort signal, aborted at the release, even when the plugin passed none", async () => {
+    const backend = new FakeBackend();
+    const seen: (AbortSignal | undefined)[] = [];
+    const inner = backend.run.bind(backend);
+    backend.run = (spec, options) => {
+      seen.push(options.signal);
+      return inner(spec, options);
+    };
+    const scope = new ResourceScope(backend);
+    const plugins = new AbortController();
+    await scope.backend.run({ image: "a" }, { runId: "r", service: "s" });
+    await scope.backend.run({ image: "b" }, { runId: "r", service: "s", signal: plugins.signal });
+    expect(seen.map((s) => s?.aborted)).toEqual([false, false]);
+    await scope.release();
+    expect(seen.map((s) => s?.aborted)).toEqual([true, true]);
+    expect(String(seen[0]?.reason)).toContain("start was abandoned");
+    expect(plugins.signal.aborted).toBe(false); // the plugin's own signal is left alone
+  });
+
   it("removes containers adopted after the release", async () => {
     const backend = new FakeBackend();
     const scope = new ResourceScope(backend);
