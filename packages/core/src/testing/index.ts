@@ -134,6 +134,11 @@ export function pluginConformance(options: ConformanceOptions): void {
         expect(handle.service).toBe(service);
         expect(handle.containers.length).toBeGreaterThan(0);
         expect(typeof handle.outputs).toBe("object");
+        // `validate` refuses references to any output a plugin does not declare: the declaration must be the real list.
+        if (definition.outputs) {
+          const declared = definition.outputs(definition.configSchema.parse(options.validConfig));
+          expect(Object.keys(handle.outputs).sort(), "outputs(config) must name exactly the outputs start returns").toEqual([...declared].sort());
+        }
         expect(lc.state).toBe("running");
         expect((await lc.healthCheck()).status).toBe("healthy");
         for (const c of handle.containers) expect((await c.state()).running).toBe(true);
