@@ -478,12 +478,14 @@ export class DockerBackend implements ContainerBackend {
         report.networks.push(n.Name);
       }),
     );
-    if (options.volumes) {
+    {
       // After the containers above are gone. A volume some container still uses cannot be removed
-      // (the engine refuses), so it stays. Kept volumes (model caches) go only with `all`.
+      // (the engine refuses), so it stays. Kept volumes (model caches) go only with `all`. Without
+      // `volumes`, only run-scoped volumes (which belong to their run as its containers do) go.
       const { Volumes } = await docker.listVolumes({ filters }).catch(rethrowEngine);
       const doomed = (Volumes ?? []).filter((v) => {
-        if (v.Labels?.[LABELS.keep] === "true") return options.all === true;
+        if (v.Labels?.[LABELS.keep] === "true") return options.all === true && options.volumes === true;
+        if (!options.volumes && v.Labels?.[VOLUME_LABEL] === undefined) return false;
         return options.runId || options.all || ownerGone(v.Labels, host);
       });
       await Promise.all(

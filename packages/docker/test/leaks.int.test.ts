@@ -1,8 +1,9 @@
 // Leaks (issue 12): a run's network must go even after many containers left it at once; gc finishes
 // what teardown could not; named volumes are per run unless kept. Everything is counted by label.
+import { spawn } from "node:child_process";
 import { parseVolume, volumesToMounts } from "@clnrm/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { dockerBackend, removeNetwork, runVolumeName } from "../src/index.js";
+import { dockerBackend, labelsFor, removeNetwork, runVolumeName } from "../src/index.js";
 import { BUSYBOX, containersOf, docker, networksOf, newRunId } from "./helpers.js";
 
 const backend = dockerBackend();
@@ -96,6 +97,22 @@ describe("named volumes", () => {
     expect(await volumesOf(runId)).toEqual([runVolumeName(runId, "shared")]); // b still uses it
     await b.remove();
     expect(await volumesOf(runId)).toEqual([]);
+  });
+
+  it("a killed run's volume is swept with its containers by the next run's sweep (no `volumes` needed)", async () => {
+    const runId = fresh();
+    const child = spawn(process.execPath, ["-e", "0"]);
+    await new Promise((r) => child.on("exit", r));
+    const dead = { ...labelsFor(runId), "clnrm.pid": String(child.pid) };
+    const flags = (extra: Record<string, string>) => Object.entries({ ...dead, ...extra }).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+    const scoped = runVolumeName(runId, "data");
+    const other = `clnrm-test-${runId}-unscoped`;
+    await docker("volume", "create", ...flags({ "clnrm.volume": "data" }), scoped);
+    await docker("volume", "create", ...flags({}), other);
+    const report = await backend.sweep(); // what `clnrm run` does first
+    expect(report.volumes).toContain(scoped);
+    expect(report.volumes).not.toContain(other); // only `clnrm gc` (volumes: true) decides about those
+    expect(await volumesOf(runId)).toEqual([other]);
   });
 
   it("a kept volume (clnrm.keep=true) keeps its name and its data across runs", async () => {
