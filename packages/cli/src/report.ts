@@ -81,6 +81,7 @@ export class HumanReporter implements Reporter {
       }
       case "teardown":
         if (this.#verbose) this.#line(e.test, pc.dim(`  teardown ${ms(e.durationMs)}`));
+        for (const l of e.left ?? []) this.#line(e.test, pc.yellow(`  ⚠ left behind: ${u(l)}`));
         break;
       case "test:end": {
         const r = e.result;

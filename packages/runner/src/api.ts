@@ -55,7 +55,7 @@ export class RunningServices implements AsyncDisposable {
 
   /** Stops every service and removes the network. Idempotent. */
   stop(): Promise<void> {
-    this.#stopped ??= this.#set.stop();
+    this.#stopped ??= this.#set.stop().then(() => {});
     return this.#stopped;
   }
 

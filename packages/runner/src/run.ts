@@ -38,7 +38,8 @@ export type RunEvent =
   | { type: "service:failed"; test: string; service: string; error: CleanroomError }
   | { type: "step:start"; test: string; step: string; service: string | undefined }
   | { type: "step:end"; test: string; result: StepResult }
-  | { type: "teardown"; test: string; durationMs: number }
+  /** `left`: one line for each resource teardown could not remove (`clnrm gc` may, later). */
+  | { type: "teardown"; test: string; durationMs: number; left?: readonly string[] }
   | { type: "test:end"; test: string; result: TestResult };
 
 export interface ServiceResult {
@@ -60,6 +61,8 @@ export interface TestResult {
   readonly status: "passed" | "failed" | "error";
   readonly durationMs: number;
   readonly teardownMs: number;
+  /** What teardown could not remove, one line each (absent when it removed everything). */
+  readonly leftBehind?: readonly string[];
   readonly services: readonly ServiceResult[];
   readonly steps: readonly StepResult[];
   /** environment: the machine lacks something the test needs (an image, a GPU runtime); the CLI exits 2. */
@@ -183,8 +186,11 @@ export class ServiceSet {
     return svc.plugin.definition.create(parsed.data, { service: svc.name, baseDir: this.#plan.baseDir });
   }
 
-  /** Stops every service in reverse start order (each wave in parallel), then removes the network. */
-  async stop(): Promise<void> {
+  /**
+   * Stops every service in reverse start order (each wave in parallel), then removes the network.
+   * Returns one line for each thing that could not be removed (the network, today), for the report.
+   */
+  async stop(): Promise<string[]> {
     let clean = true;
     for (const wave of [...this.#plan.waves].reverse()) {
       await Promise.all(
@@ -195,14 +201,18 @@ export class ServiceSet {
         ),
       );
     }
-    await this.#network?.remove().catch(() => {
+    let networkError: unknown;
+    await this.#network?.remove().catch((err: unknown) => {
       clean = false;
+      networkError = err;
     });
     // After a failed start or stop, anything left with this run's label is swept. (A clean stop
     // released every container through the lifecycles, so the extra engine round trips are skipped.)
     if (!clean || [...this.#lifecycles.values()].some((l) => l.state !== "stopped")) {
-      await this.#backend.sweep({ runId: this.runId }).catch(() => {});
+      const swept = await this.#backend.sweep({ runId: this.runId }).catch(() => undefined);
+      if (networkError && this.#network && !swept?.networks.includes(this.#network.name)) return [toCleanroomError(networkError).format()];
     }
+    return [];
   }
 
   container(service: string) {
@@ -294,9 +304,9 @@ export async function runTest(plan: TestPlan, options: RunOptions): Promise<Test
       options.signal?.removeEventListener("abort", onAbort);
     }
     const teardownStart = performance.now();
-    await services.stop();
+    const left = await services.stop();
     const teardownMs = performance.now() - teardownStart;
-    emit({ type: "teardown", test, durationMs: teardownMs });
+    emit({ type: "teardown", test, durationMs: teardownMs, ...(left.length ? { left } : {}) });
 
     const status = error ? "error" : steps.some((s) => s.status === "failed") ? "failed" : "passed";
     const result: TestResult = {
@@ -306,6 +316,7 @@ export async function runTest(plan: TestPlan, options: RunOptions): Promise<Test
       status,
       durationMs: performance.now() - started,
       teardownMs,
+      ...(left.length ? { leftBehind: left } : {}),
       services: [...services.results.values()],
       steps,
       ...(error
