@@ -48,9 +48,9 @@ export interface VolumeConfig {
   target: string;
   readOnly: boolean;
   named: boolean;
-}
   /** A named volume marked `:keep`: it outlives the run (others are per run, removed at teardown). */
   keep?: boolean;
+}
 
 /** Parses "/host:/container", "./rel:/container:ro", "volume-name:/container" or "volume-name:/container:keep" (or "ro,keep"). */
 export function parseVolume(input: string): VolumeConfig | string {
