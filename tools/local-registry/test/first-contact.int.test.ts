@@ -95,6 +95,9 @@ const lines = (r: Result) => `${r.stdout}\n${r.stderr}`.split("\n");
 const clnrm = (pm: Manager, ...args: string[]) =>
   pm === "npm" ? sh("npx", ["--no", "--", "clnrm", ...args], projects.npm) : sh("pnpm", ["exec", "clnrm", ...args], projects.pnpm);
 
+/** `npx @clnrm/cli …` from outside any project: the CLI from npx's cache. */
+const npx = (...args: string[]) => sh("npx", ["--yes", `--@clnrm:registry=${registry.url}`, "--", "@clnrm/cli", ...args], outside);
+
 function dockerBuild(tag: string, dockerfile: string): Promise<void> {
   return exec("docker", ["build", "-q", "-t", tag, "-"], { input: dockerfile, timeoutMs: 120_000 }).then((r: Result) => {
     if (r.code !== 0) throw new Error(`docker build ${tag} failed: ${r.stderr}`);
@@ -138,7 +141,10 @@ beforeAll(async () => {
   writeFileSync(userconfig, "");
   const images = timed("build stand-in images (my-api, nginx)", () => Promise.all([dockerBuild(MY_API, MY_API_DOCKERFILE), dockerBuild(NGINX, NGINX_DOCKERFILE)]));
   registry = await timed("start verdaccio", () => startLocalRegistry());
-  versions = (await timed("publish the workspace", () => publishWorkspace(registry))).versions;
+  const published = await timed("publish the workspace", () => publishWorkspace(registry));
+  // A package without dist would be left out (and its dependents fail to install further down).
+  expect(published.skipped, "packages without dist: build first").toEqual([]);
+  versions = published.versions;
 
   projects.npm = writeProject("npm");
   projects.pnpm = writeProject("pnpm");
@@ -154,6 +160,8 @@ beforeAll(async () => {
     timed("npm i -g --prefix (global)", () =>
       sh("npm", ["i", "-g", "--no-audit", "--prefix", globalPrefix, "@clnrm/cli", `--@clnrm:registry=${registry.url}`], outside),
     ),
+    // Fills npx's cache (the run from it is a test below).
+    timed("npx @clnrm/cli (npx cache)", () => npx("--version")),
   ]);
   for (const r of installs) expect(r.code, show(r)).toBe(0);
   await images;
@@ -162,6 +170,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await registry?.stop();
+  // npx keeps one folder per package spec; the snapshot's changes every run.
+  rmSync(join(NPM_CACHE, "_npx"), { recursive: true, force: true });
   for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
   const width = Math.max(...timings.map(([p]) => p.length));
   console.log(`first-contact e2e, time per phase:\n${timings.map(([p, ms]) => `  ${p.padEnd(width)}  ${(ms / 1000).toFixed(1)} s`).join("\n")}`);
@@ -302,6 +312,17 @@ describe("a global install (npm i -g --prefix, scoped registry flag)", () => {
     const file = join(outside, "test-plugin.clnrm.toml");
     cpSync(join(SPEC("plugin-generic-container"), "test-plugin.clnrm.toml"), file);
     const r = await timed("global: /tmp file", () => sh(join(globalPrefix, "bin", "clnrm"), ["run", file], outside));
+    expect(r.stderr).not.toContain("unknown service type");
+    expect(r.code, show(r)).toBe(0);
+    expect(r.stdout).toMatch(passedLine("test-plugin.clnrm.toml"));
+  });
+});
+
+describe("npx @clnrm/cli, nothing installed", () => {
+  it("runs the spec's /tmp file from a folder outside any project", async () => {
+    const file = join(outside, "test-plugin.clnrm.toml");
+    cpSync(join(SPEC("plugin-generic-container"), "test-plugin.clnrm.toml"), file);
+    const r = await timed("npx: /tmp file", () => npx("run", file));
     expect(r.stderr).not.toContain("unknown service type");
     expect(r.code, show(r)).toBe(0);
     expect(r.stdout).toMatch(passedLine("test-plugin.clnrm.toml"));
