@@ -156,7 +156,7 @@ beforeAll(async () => {
     timed("npm install (project)", () =>
       sh("npm", ["install", "-D", "--no-audit", "@clnrm/cli", ...plugins("surrealdb", "ollama", "vllm", "otel-collector", "chaos-engine")], projects.npm),
     ),
-    timed("pnpm add (project)", () => sh("pnpm", ["add", "-D", "--store-dir", PNPM_STORE, "@clnrm/cli", ...plugins("surrealdb", "otel-collector")], projects.pnpm)),
+    timed("pnpm add (project)", () => sh("pnpm", ["add", "-D", "--store-dir", PNPM_STORE, "@clnrm/cli", ...plugins("surrealdb", "otel-collector", "ollama")], projects.pnpm)),
     timed("npm i -g --prefix (global)", () =>
       sh("npm", ["i", "-g", "--no-audit", "--prefix", globalPrefix, "@clnrm/cli", `--@clnrm:registry=${registry.url}`], outside),
     ),
@@ -304,6 +304,20 @@ describe("the spec's PLUGIN-001 example files (npm project)", () => {
     const r = await timed("spec: llm-testing with a step image", () => clnrm("npm", "run", file));
     expect(r.code, show(r)).toBe(0);
     expect(r.stdout).toMatch(/✓ step test_inference/);
+  });
+});
+
+describe("plugins under pnpm's strict layout (pnpm project)", () => {
+  it("surrealdb, otel_collector (config_file beside the file) and ollama (plugin-kit) run from the registry install", async () => {
+    const dir = join(projects.pnpm, "spec");
+    for (const plugin of ["plugin-surrealdb", "plugin-otel-collector", "plugin-ollama"]) cpSync(SPEC(plugin), dir, { recursive: true });
+    // The LLM Testing file with the step-level image the missing-curl line suggests.
+    const llm = readFileSync(join(dir, "llm-testing.clnrm.toml"), "utf8").replace(/^(service = "llm")$/m, '$1\nimage = "clnrm-test/tools:latest"');
+    writeFileSync(join(dir, "llm-testing.clnrm.toml"), llm);
+    const files = ["surrealdb-example", "otel-example", "llm-testing"].map((f) => join("spec", `${f}.clnrm.toml`));
+    const r = await timed("pnpm: surrealdb, otel, ollama spec files (-j 3)", () => clnrm("pnpm", "run", "-j", "3", ...files));
+    expect(r.code, show(r)).toBe(0);
+    for (const f of files) expect(r.stdout, f).toMatch(passedLine(f));
   });
 });
 
