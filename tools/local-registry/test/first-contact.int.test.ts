@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanNpmEnv, exec, publishWorkspace, REPO_ROOT, startLocalRegistry } from "../src/index.mjs";
 
@@ -30,7 +30,8 @@ LABEL org.clnrm.test-image=true org.clnrm.stand-in=my-api
 CMD ["busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
 `;
 // `clnrm init`'s nginx, as a local stand-in: busybox httpd on 80 with nginx's welcome page.
-const NGINX = "clnrm-test/nginx-standin:latest";
+// Named apart from tools/test-images/ (clnrm-test/*), which would rebuild an image of its own name.
+const NGINX = "clnrm-e2e/nginx-standin:latest";
 const NGINX_DOCKERFILE = `FROM clnrm-test/busybox:latest
 RUN mkdir -p /www && echo '<title>Welcome to nginx!</title>' > /www/index.html
 LABEL org.clnrm.test-image=true org.clnrm.stand-in=nginx
@@ -205,6 +206,14 @@ describe.each(["npm", "pnpm"] as const)("installed with %s", (pm) => {
 
       const path = join(projects[pm], file!);
       const text = readFileSync(path, "utf8");
+      // Its #:schema line points at the file the schema command it suggests writes.
+      const schemaOut = /npx clnrm schema --output (\S+)/.exec(init.stdout)?.[1];
+      expect(schemaOut, show(init)).toBeDefined();
+      const schema = await clnrm(pm, "schema", "--output", schemaOut!);
+      expect(schema.code, show(schema)).toBe(0);
+      const ref = /^#:schema (\S+)$/m.exec(text)?.[1];
+      expect(ref, text).toBeDefined();
+      expect(JSON.parse(readFileSync(join(dirname(path), ref!), "utf8"))).toHaveProperty("$schema");
       const adapted = text.replace(/^(image\s*=\s*)"([^"]+)"/gm, (_all, key: string, image: string) => {
         if (image.startsWith("nginx:")) return `${key}"${NGINX}"`;
         if (image.startsWith("alpine:")) return `${key}"alpine:latest"`;
