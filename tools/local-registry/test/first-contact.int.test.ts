@@ -334,6 +334,10 @@ describe("a global install (npm i -g --prefix, scoped registry flag)", () => {
   it("runs the spec's /tmp file from a folder outside any project", async () => {
     const file = join(outside, "test-plugin.clnrm.toml");
     cpSync(join(SPEC("plugin-generic-container"), "test-plugin.clnrm.toml"), file);
+    // generic_container, the CLI's own dependency, resolves from beside the global CLI.
+    const plugins = await sh(join(globalPrefix, "bin", "clnrm"), ["plugins"], outside);
+    expect(plugins.code, show(plugins)).toBe(0);
+    expect(plugins.stdout.split("\n").find((l) => l.startsWith("generic_container "))).toMatch(/\sbeside clnrm\s/);
     const r = await timed("global: /tmp file", () => sh(join(globalPrefix, "bin", "clnrm"), ["run", file], outside));
     expect(r.stderr).not.toContain("unknown service type");
     expect(r.code, show(r)).toBe(0);
