@@ -1,3 +1,4 @@
+export * from "./capabilities.js";
 export * from "./errors.js";
 export * from "./health.js";
 export * from "./lifecycle.js";

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { PluginCapabilities } from "./capabilities.js";
 import type { HealthStatus } from "./health.js";
 import type { ContainerBackend, NetworkHandle, RunContainerOptions, RunningContainer } from "./spec.js";
 import type { ConfigIssue } from "./zod.js";
@@ -95,6 +96,8 @@ export interface PluginDefinition<Schema extends z.ZodType = z.ZodType> {
   readonly defaults?: PluginDefaults;
   /** "chaos": the service acts on others. Steps can't target it, and it starts after every non-chaos service. */
   readonly role?: "service" | "chaos";
+  /** What the plugin provides beyond a service (a span sink, ...): the runner and CLI ask for these, never for a type. */
+  readonly capabilities?: PluginCapabilities;
   /**
    * Names of other services a validated config refers to (chaos targets, for example). The runner
    * checks they exist, reports a validation error otherwise, and starts them first.
