@@ -284,7 +284,17 @@ describe("the spec's PLUGIN-001 example files (npm project)", () => {
     expect(lines(r)).toContainEqual(expect.stringMatching(/✓ service my_service completed/));
   });
 
-  it.todo("test-chaos-latency: the spec's curl step takes more than 0.2 s under chaos.network.latency_ms = 200 (measured time_total)");
+  it("test-chaos-latency: the spec's curl step takes more than 0.2 s under chaos.network.latency_ms = 200 (measured time_total)", async () => {
+    const r = await timed("spec: test-chaos-latency (json)", () => clnrm("npm", "run", "-r", "json", files["test-chaos-latency"]!));
+    expect(r.code, show(r)).toBe(0);
+    const report = JSON.parse(r.stdout) as { results: { status: string; steps: { name: string; stdout: string }[] }[] };
+    const step = report.results[0]?.steps.find((s) => s.name === "test_with_latency");
+    expect(step, r.stdout).toBeTruthy();
+    // curl -w "%{time_total}" prints the seconds after the body: the last line of the step's output.
+    const seconds = Number(step!.stdout.trim().split("\n").at(-1));
+    console.log(`installed chaos_engine: curl localhost:8080 inside the target took ${seconds}s under 200 ms latency`);
+    expect(seconds).toBeGreaterThan(0.2);
+  });
 
   it("the LLM example asks for GPUs: one line naming the NVIDIA runtime, exit 2", async () => {
     const r = await timed("spec: llm-example", () => clnrm("npm", "run", files["llm-example"]!));
