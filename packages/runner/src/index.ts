@@ -3,6 +3,7 @@ export {
   loadTestFile,
   defaultResolver,
   planTest,
+  registerPlanSecrets,
   startWaves,
   validateStructure,
   type PluginResolver,

@@ -7,8 +7,8 @@ import {
   formatPath,
   parsePort,
   type PluginDefinition,
-  registerSecretFields,
-  registerSecretEnv,
+  registerSecret,
+  SECRET_ENV_RE,
   sensitiveMountIssues,
   ValidationError,
   type VolumeConfig,
@@ -56,6 +56,11 @@ export interface TestPlan {
   readonly steps: readonly StepConfig[];
   /** `[[expect.spans]]`: checked after the steps, before teardown. */
   readonly spans: readonly SpanExpectation[];
+  /**
+   * The secret values the file holds (plugin fields marked secret, env values named like secrets).
+   * Planning registers nothing: `registerPlanSecrets` does, when the run starts.
+   */
+  readonly secrets: readonly string[];
   readonly doc: SourceDocument;
 }
 
@@ -226,7 +231,7 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
   const configs = new Map<string, unknown>();
   /** Every `${services.X.Y}` of the file, where it is written. */
   const references: { ref: Reference; at: (string | number)[] }[] = [];
-  const chaosTypes = new Set(names.filter((_, i) => resolved[i]?.definition.role === "chaos"));
+  const chaosServices = new Set(names.filter((_, i) => resolved[i]?.definition.role === "chaos"));
   names.forEach((name, i) => {
     const svc = test.services[name]!;
     const plugin = resolved[i];
@@ -255,7 +260,7 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
     });
     // A chaos service acts on running services: it starts after every non-chaos service.
     if (plugin.definition.role === "chaos") {
-      for (const other of names) if (other !== name && !chaosTypes.has(other)) deps.add(other);
+      for (const other of names) if (other !== name && !chaosServices.has(other)) deps.add(other);
     }
     for (const dep of svc.depends_on) collect(() => checkService(doc, names, dep, ["services", name, "depends_on"], name));
     for (const ref of findReferences(raw)) {
@@ -278,7 +283,7 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
   test.steps.forEach((step, i) => {
     if (step.service !== undefined) {
       collect(() => checkService(doc, names, step.service!, ["steps", i, "service"]));
-      if (chaosTypes.has(step.service)) {
+      if (chaosServices.has(step.service)) {
         problems.push(new ValidationError(`steps[${i}].service: '${step.service}' is a chaos service; steps run in the services it targets`, {
           location: doc.locate(["steps", i, "service"]),
         }));
@@ -303,7 +308,6 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
   if (problems.length === 0) collect(() => (waves = startWaves(services, doc)));
   const problem = combineProblems(problems);
   if (problem) throw problem;
-  registerPlanSecrets(services, test);
 
   return {
     file: doc.file,
@@ -315,6 +319,7 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
     waves,
     steps: test.steps,
     spans: test.expect.spans,
+    secrets: planSecrets(services, test),
     doc,
   };
 }
@@ -393,13 +398,28 @@ function hostPortProblems(doc: SourceDocument, services: ReadonlyMap<string, Ser
   return out;
 }
 
-/** Registers every secret the file holds: plugin fields marked secret, and env values named like secrets. */
-function registerPlanSecrets(services: ReadonlyMap<string, ServicePlan>, test: TestFile): void {
+/** Every secret the file holds: plugin fields marked secret (a field may be a dotted path: "auth.pass"), and env values named like secrets. */
+function planSecrets(services: ReadonlyMap<string, ServicePlan>, test: TestFile): string[] {
+  const out = new Set<string>();
+  const add = (v: unknown) => {
+    if (typeof v === "string" ? v !== "" : typeof v === "number" || typeof v === "bigint") out.add(String(v));
+  };
+  const fromEnv = (env: unknown) => {
+    if (env && typeof env === "object") for (const [k, v] of Object.entries(env)) if (SECRET_ENV_RE.test(k)) add(v);
+  };
   for (const svc of services.values()) {
-    registerSecretFields(svc.plugin.definition.secretFields, svc.raw);
-    registerSecretEnv(svc.raw.env as Record<string, string> | undefined);
+    for (const field of svc.plugin.definition.secretFields ?? []) {
+      add(field.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), svc.raw));
+    }
+    fromEnv(svc.raw.env);
   }
-  for (const step of test.steps) registerSecretEnv(step.env);
+  for (const step of test.steps) fromEnv(step.env);
+  return [...out];
+}
+
+/** Registers a plan's secrets with the process's redaction (the run loop does, as a run starts). */
+export function registerPlanSecrets(plan: Pick<TestPlan, "secrets">): void {
+  for (const s of plan.secrets) registerSecret(s);
 }
 
 /** Where in a service table a referenced service name is written, for error locations. */

@@ -16,7 +16,7 @@ import {
   toCleanroomError,
   withSpan,
 } from "@clnrm/core";
-import type { ServicePlan, TestPlan } from "./plan.js";
+import { registerPlanSecrets, type ServicePlan, type TestPlan } from "./plan.js";
 import { interpolate } from "./refs.js";
 import { type CollectedSpan, type SpanExpectation, checkSpanExpectations } from "./spans.js";
 import { type StepResult, runStep } from "./steps.js";
@@ -99,6 +99,8 @@ export class ServiceSet {
     this.#backend = backend;
     this.runId = runId;
     this.#emit = emit;
+    // The run starts here: from now on what it prints passes through redaction of the file's secrets.
+    registerPlanSecrets(plan);
     for (const [name, svc] of plan.services) {
       this.results.set(name, { name, type: svc.type, package: svc.plugin.package, status: "not_started", startMs: undefined, outputs: {} });
     }

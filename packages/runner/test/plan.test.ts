@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { clearSecrets, REDACTED, redact, type ValidationError } from "@clnrm/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseDocument, planTest, startWaves } from "../src/index.js";
+import { parseDocument, planTest, registerPlanSecrets, startWaves } from "../src/index.js";
 
 // Files are written under this package so that plugins resolve from the workspace's node_modules,
 // exactly as they would from a user's project.
@@ -181,10 +181,13 @@ describe("nested plugin keys (the spec's dotted spellings)", () => {
     expect(chaos.message.split("\n")[0]).toBe("services.chaos.chaos.network.latency: unknown key 'latency' (did you mean 'latency_ms'?)");
   });
 
-  it("a dotted secret field (auth.pass) is registered as a secret", async () => {
+  it("a dotted secret field (auth.pass) is in the plan's secrets; planning registers nothing, registerPlanSecrets does", async () => {
     clearSecrets();
-    await planTest(file('[services.db]\ntype = "surrealdb"\nauth.pass = "hunter2-dotted"\n'));
-    expect(redact("pw is hunter2-dotted")).toBe(`pw is ${REDACTED}`);
+    const plan = await planTest(file('[services.db]\ntype = "surrealdb"\nauth.pass = "hunter2-dotted"\nenv = { API_TOKEN = "tok-123", PLAIN = "visible" }\n'));
+    expect([...plan.secrets].sort()).toEqual(["hunter2-dotted", "tok-123"]);
+    expect(redact("pw is hunter2-dotted")).toBe("pw is hunter2-dotted");
+    registerPlanSecrets(plan);
+    expect(redact("pw is hunter2-dotted, token tok-123, visible")).toBe(`pw is ${REDACTED}, token ${REDACTED}, visible`);
     clearSecrets();
   });
 });
