@@ -163,7 +163,7 @@ export function pluginConformance(options: ConformanceOptions): void {
         const lc = lifecycle(true);
         await expect(
           lc.start({ runId, backend: be, network, baseDir: options.baseDir ?? process.cwd(), log: quiet, dependencies: {}, services: new Map() }),
-        ).rejects.toMatchObject({ code: "health" });
+        ).rejects.toMatchObject({ kind: "health" });
         expect(lc.state).toBe("failed");
         const left = await be.sweep({ runId });
         expect(left.containers, "containers left after a failed start").toEqual([]);
