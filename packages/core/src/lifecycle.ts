@@ -1,4 +1,4 @@
-import { type CleanroomError, ContainerError, HealthError, TimeoutError, isCleanroomError } from "./errors.js";
+import { type CleanroomError, ContainerError, HealthError, TimeoutError, toCleanroomError } from "./errors.js";
 import { HealthStatus } from "./health.js";
 import type { PluginLogger, ServiceHandle, ServicePlugin, StartContext } from "./plugin.js";
 import type { ContainerBackend, ContainerSpec, RunContainerOptions, RunningContainer } from "./spec.js";
@@ -137,7 +137,7 @@ export class ServiceLifecycle {
       }
     }
     this.#to("failed");
-    throw lastError ?? new ContainerError(`service '${this.service}' start was cancelled`, { service: this.service });
+    throw lastError ?? new ContainerError(`service '${this.service}' start was cancelled`, { code: "CLNRM_ERR_START_CANCELLED", service: this.service });
   }
 
   async #attempt(ctx: LifecycleStartContext, scope: ResourceScope): Promise<{ handle: ServiceHandle; completed?: HealthStatus }> {
@@ -159,6 +159,7 @@ export class ServiceLifecycle {
         const problem = handleProblem(handle, this.service, this.#opts.role);
         if (problem) {
           const err = new ContainerError(`plugin '${this.#opts.pluginType}' returned an invalid handle for service '${this.service}': ${problem}`, {
+            code: "CLNRM_ERR_INVALID_HANDLE",
             service: this.service,
             hint: "this is a bug in the plugin; see the ServiceHandle contract in docs/plugin-authoring.md",
           });
@@ -304,12 +305,7 @@ export class ServiceLifecycle {
   }
 
   #wrap(err: unknown): CleanroomError {
-    if (isCleanroomError(err)) return err;
-    const message = err instanceof Error ? err.message : String(err);
-    return new ContainerError(`service '${this.service}' (${this.#opts.pluginType}) failed to start: ${message}`, {
-      service: this.service,
-      cause: err,
-    });
+    return toCleanroomError(err, { service: this.service, context: `service '${this.service}' (${this.#opts.pluginType}) failed to start` });
   }
 
   #span<T>(phase: string, attrs: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
@@ -374,7 +370,7 @@ export class ResourceScope {
     const container = await this.#inner.run(spec, { ...options, signal });
     if (this.#released) {
       await container.remove({ timeoutMs: 0 }).catch(() => {});
-      throw new ContainerError(`service '${options.service}': start was abandoned; its late container was removed`);
+      throw new ContainerError(`service '${options.service}': start was abandoned; its late container was removed`, { code: "CLNRM_ERR_START_CANCELLED" });
     }
     this.#containers.add(container);
     return container;
@@ -394,7 +390,7 @@ export class ResourceScope {
 
   async release(): Promise<void> {
     this.#released = true;
-    this.#abandon.abort(new ContainerError("start was abandoned"));
+    this.#abandon.abort(new ContainerError("start was abandoned", { code: "CLNRM_ERR_START_CANCELLED" }));
     const all = [...this.#containers].reverse();
     this.#containers.clear();
     await Promise.all(all.map((c) => c.remove({ timeoutMs: 0 }).catch(() => {})));

@@ -106,7 +106,7 @@ function valueProblems(doc: SourceDocument): ValidationError[] {
   if (Array.isArray(steps)) {
     steps.forEach((st, i) => {
       const s = st as Record<string, unknown> | null;
-      if (s && typeof s === "object") places.push([["steps", i], { command: s.command, env: s.env }]);
+      if (s && typeof s === "object") places.push([["steps", i], { command: s.command, env: s.env, http: s.http }]);
     });
   }
   for (const [prefix, value] of places) {
@@ -290,7 +290,7 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
       }
     }
     const stepRaw = (doc.value.steps as Record<string, unknown>[])[i]!;
-    for (const ref of findReferences({ command: stepRaw.command, env: stepRaw.env })) {
+    for (const ref of findReferences({ command: stepRaw.command, env: stepRaw.env, http: stepRaw.http })) {
       collect(() => checkService(doc, names, ref.service, ["steps", i, ...ref.path]));
       references.push({ ref, at: ["steps", i, ...ref.path] });
     }
