@@ -71,7 +71,7 @@ describe("ServiceLifecycle spans", () => {
     expect(starts.map((s) => s.attributes["clnrm.attempt"])).toEqual([1, 2]);
     const [failed, ok] = starts;
     expect(failed?.attributes["clnrm.outcome"]).toBe("error");
-    expect(failed?.attributes["clnrm.error.code"]).toBe("container");
+    expect(failed?.attributes["clnrm.error.code"]).toBe("CLNRM_ERR_INTERNAL");
     expect(failed?.status.code).toBe(SpanStatusCode.ERROR);
     expect(failed?.status.message).toContain("pull failed");
     expect(failed?.status.message).toContain("'db'");
@@ -89,7 +89,7 @@ describe("ServiceLifecycle spans", () => {
       expect(s.attributes["clnrm.service"]).toBe("db");
       expect(s.attributes["clnrm.plugin"]).toBe("fake");
       expect(s.attributes["clnrm.outcome"]).toBe("error");
-      expect(s.attributes["clnrm.error.code"]).toBe("health");
+      expect(s.attributes["clnrm.error.code"]).toBe("CLNRM_ERR_HEALTH");
       expect(s.status.code).toBe(SpanStatusCode.ERROR);
       expect(s.status.message).toContain("refused");
     }
@@ -101,7 +101,7 @@ describe("ServiceLifecycle spans", () => {
     await expect(lc.start(startContext(backend))).rejects.toThrow("did not start within 40 ms");
     const s = only("clnrm.service.start");
     expect(s.attributes["clnrm.outcome"]).toBe("error");
-    expect(s.attributes["clnrm.error.code"]).toBe("timeout");
+    expect(s.attributes["clnrm.error.code"]).toBe("CLNRM_ERR_TIMEOUT");
     expect(s.status.code).toBe(SpanStatusCode.ERROR);
     expect(spans("clnrm.service.health")).toEqual([]);
   });
@@ -115,7 +115,7 @@ describe("ServiceLifecycle spans", () => {
     expect(s.attributes["clnrm.service"]).toBe("db");
     expect(s.attributes["clnrm.plugin"]).toBe("fake");
     expect(s.attributes["clnrm.outcome"]).toBe("error");
-    expect(s.attributes["clnrm.error.code"]).toBe("timeout");
+    expect(s.attributes["clnrm.error.code"]).toBe("CLNRM_ERR_TIMEOUT");
     expect(s.status.code).toBe(SpanStatusCode.ERROR);
   });
 });

@@ -246,7 +246,7 @@ describe("ServiceLifecycle: start timeout", () => {
     const elapsed = performance.now() - t0;
 
     expect(err).toBeInstanceOf(TimeoutError);
-    expect((err as TimeoutError).code).toBe("timeout");
+    expect((err as TimeoutError).code).toBe("CLNRM_ERR_TIMEOUT");
     expect((err as TimeoutError).timeoutMs).toBe(100);
     expect((err as TimeoutError).message).toBe("service 'db' (fake) did not start within 100 ms");
     expect(elapsed).toBeGreaterThanOrEqual(95);
@@ -315,7 +315,7 @@ describe("ServiceLifecycle: health", () => {
     const err = await rejection(lifecycle.start(startContext(backend)));
     const elapsed = performance.now() - t0;
     expect(err).toBeInstanceOf(HealthError);
-    expect((err as HealthError).code).toBe("health");
+    expect((err as HealthError).code).toBe("CLNRM_ERR_HEALTH");
     expect((err as HealthError).service).toBe("db");
     expect((err as HealthError).message).toBe("service 'db' is unhealthy after 200 ms: connection refused on 5432");
     expect(plugin.healthChecks).toBeGreaterThan(1);
@@ -344,7 +344,7 @@ describe("ServiceLifecycle: health", () => {
 });
 
 describe("ServiceLifecycle: plugin errors", () => {
-  it("wraps a plain Error into a ContainerError naming the service and plugin type", async () => {
+  it("wraps a plain Error into an InternalError (CLNRM_ERR_INTERNAL) naming the service and plugin type", async () => {
     const cause = new Error("image not found: postgres:99");
     const { backend, lifecycle } = setup({
       start: async (ctx) => {
@@ -353,9 +353,9 @@ describe("ServiceLifecycle: plugin errors", () => {
       },
     });
     const err = await rejection(lifecycle.start(startContext(backend)));
-    expect(err).toBeInstanceOf(ContainerError);
-    const e = err as ContainerError;
-    expect(e.code).toBe("container");
+    expect(err).toBeInstanceOf(InternalError);
+    const e = err as InternalError;
+    expect(e.code).toBe("CLNRM_ERR_INTERNAL");
     expect(e.service).toBe("db");
     expect(e.message).toBe("service 'db' (fake) failed to start: image not found: postgres:99");
     expect(e.cause).toBe(cause);
@@ -373,7 +373,7 @@ describe("ServiceLifecycle: plugin errors", () => {
         throw new TypeError("bad config");
       },
     });
-    await expect(lifecycle.start(startContext(backend))).rejects.toBeInstanceOf(ContainerError);
+    await expect(lifecycle.start(startContext(backend))).rejects.toBeInstanceOf(InternalError);
     expect(lifecycle.state).toBe("failed");
   });
 });
@@ -512,7 +512,7 @@ describe("ServiceLifecycle: stop", () => {
     const err = await rejection(lifecycle.stop());
     const elapsed = performance.now() - t0;
     expect(err).toBeInstanceOf(TimeoutError);
-    expect((err as TimeoutError).code).toBe("timeout");
+    expect((err as TimeoutError).code).toBe("CLNRM_ERR_TIMEOUT");
     expect((err as TimeoutError).message).toBe("service 'db' did not stop within 80 ms");
     expect(elapsed).toBeGreaterThanOrEqual(75);
     expect(elapsed).toBeLessThan(1_000);
@@ -676,7 +676,7 @@ describe("fmtMs", () => {
 });
 
 describe("handleProblem", () => {
-  const c = {} as never;
+  const c = { remove: async () => {} } as never;
   it("accepts a chaos plugin's sidecars without a primary, but not a service's", () => {
     expect(handleProblem({ service: "x", containers: [c], outputs: {} }, "x", "chaos")).toBeUndefined();
     expect(handleProblem({ service: "x", containers: [c], outputs: {} }, "x")).toMatch(/primary is missing/);

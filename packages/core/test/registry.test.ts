@@ -65,7 +65,7 @@ describe("PluginRegistry", () => {
         caught = err;
       }
       expect(caught).toBeInstanceOf(ValidationError);
-      expect((caught as ValidationError).code).toBe("validation");
+      expect((caught as ValidationError).code).toBe("CLNRM_ERR_VALIDATION");
       expect((caught as ValidationError).message).toContain(PLUGIN_BRAND);
       expect((caught as ValidationError).hint).toContain("definePlugin");
     }

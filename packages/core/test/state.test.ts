@@ -60,7 +60,7 @@ describe("StateMachine", () => {
     }
     expect(caught).toBeInstanceOf(InternalError);
     const e = caught as InternalError;
-    expect(e.code).toBe("internal");
+    expect(e.code).toBe("CLNRM_ERR_INTERNAL");
     expect(e.message).toContain(`${from} → ${to}`);
     expect(e.message).toContain("'svc'");
     // A rejected transition changes nothing.
