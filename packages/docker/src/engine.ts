@@ -26,7 +26,7 @@ function reason(err: unknown): string {
 /** The engine stopped answering during a run. environment: the CLI exits 2 and says to run `clnrm gc`. */
 export class EngineGoneError extends ContainerError {
   constructor(message: string, cause?: unknown) {
-    super(message, { environment: true, cause });
+    super(message, { code: "CLNRM_ERR_ENGINE_GONE", environment: true, cause });
   }
 }
 

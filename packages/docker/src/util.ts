@@ -127,5 +127,5 @@ export function tcpOpen(host: string, port: number, holdMs = 150, timeoutMs = 1_
 }
 
 export function containerGone(id: string): ContainerError {
-  return new ContainerError(`container ${id.slice(0, 12)} is gone`, { hint: "it was removed or exited; check its logs" });
+  return new ContainerError(`container ${id.slice(0, 12)} is gone`, { code: "CLNRM_ERR_CONTAINER_GONE", hint: "it was removed or exited; check its logs" });
 }
