@@ -155,7 +155,8 @@ export class ServiceLifecycle {
           signal: controller.signal,
           startupTimeoutMs: startMs,
         });
-        scope.adopt(Array.isArray(handle?.containers) ? handle.containers : []);
+        // The scope owns what the handle names (so a plugin needs no stop for its containers).
+        scope.adopt(Array.isArray(handle?.containers) ? handle.containers.filter((c) => typeof c?.remove === "function") : []);
         const problem = handleProblem(handle, this.service, this.#opts.role);
         if (problem) {
           const err = new ContainerError(`plugin '${this.#opts.pluginType}' returned an invalid handle for service '${this.service}': ${problem}`, {
@@ -164,9 +165,7 @@ export class ServiceLifecycle {
             hint: "this is a bug in the plugin; see the ServiceHandle contract in docs/plugin-authoring.md",
           });
           contractErrors.add(err);
-          if (handle && typeof handle === "object" && typeof this.#opts.plugin.stop === "function") {
-            await this.#opts.plugin.stop(handle, { service: this.service, runId: ctx.runId, log: ctx.log }).catch(() => {});
-          }
+          if (handle && typeof handle === "object") await this.#pluginStop(handle, ctx.runId, ctx.log).catch(() => {});
           throw err;
         }
         try {
@@ -176,7 +175,7 @@ export class ServiceLifecycle {
           return status.status === "completed" ? { handle, completed: status } : { handle };
         } catch (err) {
           // The plugin may hold more than containers (temp dirs, sidecar state): let it release them.
-          await this.#opts.plugin.stop(handle, { service: this.service, runId: ctx.runId, log: ctx.log }).catch(() => {});
+          await this.#pluginStop(handle, ctx.runId, ctx.log).catch(() => {});
           throw err;
         }
       })();
@@ -289,10 +288,10 @@ export class ServiceLifecycle {
   #stopSpan(handle: ServiceHandle | undefined, scope: ResourceScope | undefined): Promise<void> {
     return this.#span("stop", {}, async () => {
       try {
-        if (handle) {
+        if (handle && this.#opts.plugin.stop) {
           const stopMs = this.#timeouts.stopMs;
           await withTimeout(
-            this.#opts.plugin.stop(handle, { service: this.service, runId: this.#runId, log: this.#log }),
+            this.#pluginStop(handle, this.#runId, this.#log),
             stopMs,
             () => new TimeoutError(`service '${this.service}' did not stop within ${fmtMs(stopMs)}`, stopMs, { service: this.service }),
           );
@@ -302,6 +301,12 @@ export class ServiceLifecycle {
         await scope?.release();
       }
     });
+  }
+
+  /** The plugin's own stop, if it has one (its containers are the scope's to remove, not its). */
+  async #pluginStop(handle: ServiceHandle, runId: string, log: PluginLogger): Promise<void> {
+    const { plugin } = this.#opts;
+    if (typeof plugin.stop === "function") await plugin.stop(handle, { service: this.service, runId, log });
   }
 
   #wrap(err: unknown): CleanroomError {
@@ -318,14 +323,18 @@ const contractErrors = new WeakSet<object>();
 
 /**
  * What is wrong with a handle a plugin's start returned, or undefined when it keeps the contract:
- * `service` is the service's name, `containers` an array, `primary` (required when there are
- * containers, except for a chaos plugin's sidecars) one of them, and every output a scalar.
+ * `service` is the service's name, `containers` an array of containers (each one the lifecycle can
+ * remove), `primary` (required when there are containers, except for a chaos plugin's sidecars)
+ * one of them, every output a scalar, and `notices`, if any, strings. A handle without a primary
+ * would let a step run on the host; one with a container the scope can't remove would leak it.
  */
 export function handleProblem(handle: unknown, service: string, role: "service" | "chaos" = "service"): string | undefined {
   if (typeof handle !== "object" || handle === null) return `start resolved to ${handle === null ? "null" : typeof handle}, not a ServiceHandle`;
   const h = handle as Partial<Record<keyof ServiceHandle, unknown>>;
   if (h.service !== service) return `handle.service is ${JSON.stringify(h.service)}, expected "${service}"`;
   if (!Array.isArray(h.containers)) return "handle.containers is not an array";
+  const notContainer = h.containers.findIndex((c) => typeof c !== "object" || c === null || typeof (c as { remove?: unknown }).remove !== "function");
+  if (notContainer >= 0) return `handle.containers[${notContainer}] is not a RunningContainer (start it with ctx.backend.run)`;
   if (h.primary !== undefined && !h.containers.includes(h.primary)) return "handle.primary is not one of handle.containers";
   if (h.primary === undefined && h.containers.length > 0 && role !== "chaos") {
     return `handle.primary is missing (${h.containers.length} container${h.containers.length === 1 ? "" : "s"} returned); steps exec in the primary container`;
@@ -335,6 +344,7 @@ export function handleProblem(handle: unknown, service: string, role: "service" 
     const ok = typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value));
     if (!ok) return `output '${key}' is ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}; outputs must be strings, finite numbers or booleans`;
   }
+  if (h.notices !== undefined && !(Array.isArray(h.notices) && h.notices.every((n) => typeof n === "string"))) return "handle.notices is not an array of strings";
   return undefined;
 }
 

@@ -14,22 +14,35 @@ export const SUPPORTED_API_VERSIONS: readonly number[] = [1];
 export type OutputValue = string | number | boolean;
 export type Outputs = Record<string, OutputValue>;
 
-/** What a running service gives back: its containers and its outputs (host, port, url, ...). */
-export interface ServiceHandle {
+/** The fields every handle has, whatever its plugin's private state. */
+export interface ServiceHandleFields {
   readonly service: string;
   /** The container that steps exec in, if the service has one. */
   readonly primary?: RunningContainer;
-  /** Every container the service started (primary included). */
+  /**
+   * Every container the service started (primary included). The lifecycle removes them when the
+   * service stops (and when a start fails), whether or not the plugin has a `stop`.
+   */
   readonly containers: readonly RunningContainer[];
   /** Values other services and steps can reference as `${services.NAME.KEY}`. */
   readonly outputs: Outputs;
-  /** Plugin-private state. */
-  readonly data?: unknown;
   /**
    * What the run output should show about this service: its host mounts, privileges and added
    * capabilities (`describeSpecNotices(spec)` builds them from a spec).
    */
   readonly notices?: readonly string[];
+}
+
+/**
+ * What a running service gives back: its containers, its outputs (host, port, url, ...) and its
+ * plugin's private state `data`. `Data` is inferred by `definePlugin` from what `start` returns,
+ * so the plugin's own `healthCheck` and `stop` read `handle.data` typed, without a cast (it is
+ * optional: `handle.data?.url`). Code that holds any plugin's handle sees `ServiceHandle`
+ * (`data: unknown`).
+ */
+export interface ServiceHandle<Data = unknown> extends ServiceHandleFields {
+  /** Plugin-private state. */
+  readonly data?: Data;
 }
 
 export interface PluginLogger {
@@ -64,12 +77,19 @@ export interface StopContext {
   readonly log: PluginLogger;
 }
 
-/** A service instance: created from a validated config, then started, checked and stopped. */
-export interface ServicePlugin {
-  start(ctx: StartContext): Promise<ServiceHandle>;
-  healthCheck(handle: ServiceHandle): Promise<HealthStatus>;
-  /** Releases everything the service started. Must be idempotent. */
-  stop(handle: ServiceHandle, ctx: StopContext): Promise<void>;
+/**
+ * A service instance: created from a validated config, then started, checked and stopped. `Data`
+ * is the type of its handles' `data` (see ServiceHandle).
+ */
+export interface ServicePlugin<Data = unknown> {
+  start(ctx: StartContext): Promise<ServiceHandle<Data>>;
+  healthCheck(handle: ServiceHandle<Data>): Promise<HealthStatus>;
+  /**
+   * Optional: releases what the service holds besides its containers (temp dirs, sidecar state,
+   * a connection). The lifecycle removes `handle.containers` after it, or without it: a plugin
+   * whose service is only containers needs no `stop`. Must be idempotent.
+   */
+  stop?(handle: ServiceHandle<Data>, ctx: StopContext): Promise<void>;
 }
 
 export interface CreateContext {
@@ -83,7 +103,7 @@ export interface PluginDefaults {
   startAttempts?: number;
 }
 
-export interface PluginDefinition<Schema extends z.ZodType = z.ZodType> {
+export interface PluginDefinition<Schema extends z.ZodType = z.ZodType, Data = unknown> {
   readonly $$type: typeof PLUGIN_BRAND;
   readonly apiVersion: number;
   /** The `type = "..."` name this definition provides. */
@@ -114,15 +134,19 @@ export interface PluginDefinition<Schema extends z.ZodType = z.ZodType> {
    * the key's position before anything starts.
    */
   check?(config: z.output<Schema>, ctx: CreateContext): ConfigIssue[];
-  create(config: z.output<Schema>, ctx: CreateContext): ServicePlugin;
+  /** Creates a service instance; its `start`'s handle type gives `Data` (inferred by `definePlugin`). */
+  create(config: z.output<Schema>, ctx: CreateContext): ServicePlugin<Data>;
 }
 
-export type PluginDefinitionInput<Schema extends z.ZodType> = Omit<PluginDefinition<Schema>, "$$type" | "apiVersion"> & {
+export type PluginDefinitionInput<Schema extends z.ZodType, Data = unknown> = Omit<PluginDefinition<Schema, Data>, "$$type" | "apiVersion"> & {
   apiVersion?: number;
 };
 
-/** Declares a plugin. The result is the package's default export. */
-export function definePlugin<Schema extends z.ZodType>(input: PluginDefinitionInput<Schema>): PluginDefinition<Schema> {
+/**
+ * Declares a plugin. The result is the package's default export. The config type comes from
+ * `configSchema`, the handle's `data` type from what `create(...).start` returns.
+ */
+export function definePlugin<Schema extends z.ZodType, Data = unknown>(input: PluginDefinitionInput<Schema, Data>): PluginDefinition<Schema, Data> {
   return Object.freeze({ ...input, $$type: PLUGIN_BRAND, apiVersion: input.apiVersion ?? PLUGIN_API_VERSION });
 }
 

@@ -92,7 +92,7 @@ export function pluginConformance(options: ConformanceOptions): void {
       service,
       pluginType: definition.type,
       ...(definition.role ? { role: definition.role } : {}),
-      plugin: failHealth ? { ...plugin, start: (ctx) => plugin.start(ctx), stop: (h, ctx) => plugin.stop(h, ctx), healthCheck: async () => HealthStatus.failed("conformance: injected health failure") } : plugin,
+      plugin: failHealth ? { ...plugin, start: (ctx) => plugin.start(ctx), stop: async (h, ctx) => void (await plugin.stop?.(h, ctx)), healthCheck: async () => HealthStatus.failed("conformance: injected health failure") } : plugin,
       timeouts: { startMs, healthMs: startMs },
     });
   }
