@@ -47,7 +47,7 @@ export class ContainerExitedError extends ContainerError {
   readonly logTail: string;
 
   constructor(message: string, exitCode: number, logTail: string, options?: CleanroomErrorOptions) {
-    super(message, options);
+    super(message, { ...options, code: "CLNRM_ERR_CONTAINER_EXITED" });
     this.exitCode = exitCode;
     this.logTail = logTail;
   }

@@ -125,6 +125,7 @@ export default definePlugin({
           if (exit.exitCode !== 0) {
             const tail = oneLine(exit.logTail);
             throw new ContainerError(`service '${ctx.service}': container exited with code ${exit.exitCode} before it was ready${tail ? `; last log lines: ${tail}` : ""}`, {
+              code: "CLNRM_ERR_CONTAINER_EXITED",
               service: ctx.service,
               hint: "check the service's command and logs",
               cause: err,

@@ -104,7 +104,7 @@ describe("generic_container on Docker", () => {
     const before = containersOfRun().length;
     const started = Date.now();
     const err = await start("deaf", { image: "alpine:latest", health_check: { type: "http", port: 9999, timeout: "2s" } }, 20_000).catch((e) => e);
-    expect(err.code).toBe("timeout");
+    expect(err.code).toBe("CLNRM_ERR_TIMEOUT");
     expect(err.message).toMatch(/deaf/);
     expect(err.message).toMatch(/9999/);
     expect(Date.now() - started).toBeLessThan(15_000);
@@ -113,7 +113,7 @@ describe("generic_container on Docker", () => {
 
   it("reports a container that exits during its health wait with its exit code and last log line", async () => {
     const err = await start("quitter", { image: "alpine:latest", command: ["sh", "-c", "echo bye; exit 3"], health_check: { type: "tcp", port: 8080 } }, 20_000).catch((e) => e);
-    expect(err.code).toBe("container");
+    expect(err.code).toBe("CLNRM_ERR_CONTAINER_EXITED");
     expect(err.message).toMatch(/exited with code 3/);
     expect(err.message).toMatch(/bye/);
   });
@@ -134,7 +134,7 @@ describe("generic_container on Docker", () => {
 
   it("reports a missing image in one line", async () => {
     const err = await start("ghost", { image: "clnrm-test/does-not-exist:1.0" }).catch((e) => e);
-    expect(err.code).toBe("container");
+    expect(err.code).toBe("CLNRM_ERR_IMAGE_NOT_FOUND");
     expect(err.message).toContain("clnrm-test/does-not-exist:1.0");
     expect(err.message).not.toContain("\n");
   });

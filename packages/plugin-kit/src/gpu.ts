@@ -25,6 +25,7 @@ export function isNoGpuRuntimeError(err: unknown): boolean {
 
 function noGpuRuntime(ctx: StartContext, fixKey: string, cause?: unknown): ContainerError {
   return new ContainerError(`GPU requested but the Docker engine has no NVIDIA runtime; install nvidia-container-toolkit or set ${fixKey}`, {
+    code: "CLNRM_ERR_GPU_UNAVAILABLE",
     service: ctx.service,
     hint: "`docker info` must list the nvidia runtime; see https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/",
     environment: true,

@@ -29,12 +29,12 @@ export async function waitUntilReady(o: WaitOptions): Promise<void> {
   let delay = 100;
   let reason = "not checked yet";
   for (;;) {
-    if (o.ctx.signal.aborted) throw o.ctx.signal.reason ?? new ContainerError(`start of '${o.ctx.service}' was cancelled`);
+    if (o.ctx.signal.aborted) throw o.ctx.signal.reason ?? new ContainerError(`start of '${o.ctx.service}' was cancelled`, { code: "CLNRM_ERR_START_CANCELLED" });
     const state = await o.container.state();
     if (!state.running) {
       throw new ContainerError(
         `container exited with code ${state.exitCode ?? "?"} while waiting for ${o.what}${await withTail(o.container)}`,
-        { service: o.ctx.service, hint: "check the model name, arguments and resources in the container log" },
+        { code: "CLNRM_ERR_CONTAINER_EXITED", service: o.ctx.service, hint: "check the model name, arguments and resources in the container log" },
       );
     }
     const r = await o.check().catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
