@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import {
-  CleanroomError,
+  type CleanroomError,
+  createError,
   type ContainerBackend,
   fmtMs,
   type NetworkHandle,
@@ -229,7 +230,7 @@ export class ServiceSet {
 
 function interrupted(signal: AbortSignal): CleanroomError {
   const reason = signal.reason;
-  return isCleanroomError(reason) ? reason : new CleanroomError("internal", "run interrupted", { hint: String(reason ?? "") });
+  return isCleanroomError(reason) ? reason : createError("CLNRM_ERR_INTERRUPTED", "run interrupted", { hint: String(reason ?? "") });
 }
 
 /** Runs a planned test: starts its services, runs its steps, and always tears down. */
@@ -244,7 +245,7 @@ export async function runTest(plan: TestPlan, options: RunOptions): Promise<Test
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const timeoutMs = plan.meta.timeout;
   const timer = timeoutMs
-    ? setTimeout(() => controller.abort(new CleanroomError("timeout", `test '${test}' exceeded its timeout of ${fmtMs(timeoutMs)}`)), timeoutMs)
+    ? setTimeout(() => controller.abort(createError("CLNRM_ERR_TEST_TIMEOUT", `test '${test}' exceeded its timeout of ${fmtMs(timeoutMs)}`, { timeoutMs })), timeoutMs)
     : undefined;
 
   return withSpan("clnrm.test", { "clnrm.test": test, "clnrm.file": plan.displayName, "clnrm.run": runId }, async (span) => {

@@ -265,7 +265,7 @@ async function execInContainer(
   } catch (err) {
     // The engine itself went away (the backend says so with an environment error): not the step's failure.
     if (isCleanroomError(err) && err.environment && !signal.aborted) throw err;
-    const timedOut = isCleanroomError(err) && err.code === "timeout";
+    const timedOut = isCleanroomError(err) && err.kind === "timeout";
     if (!timedOut && !signal.aborted) return { exitCode: 125, stdout: stdout.text(), stderr: `${stderr.text()}${(err as Error).message}\n`, durationMs: performance.now() - started };
     const result = (exitCode: number, what: string) => ({ exitCode, stdout: stdout.text(), stderr: `${stderr.text()}${what}\n`, durationMs: performance.now() - started });
     if (!timedOut) return result(130, "interrupted");

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { createWriteStream } from "node:fs";
-import { CleanroomError, compileUserRegex, ValidationError } from "@clnrm/core";
+import { createError, compileUserRegex, ValidationError } from "@clnrm/core";
 import { dockerBackend } from "@clnrm/docker";
 import type { RunEvent, TestPlan, TestResult } from "@clnrm/runner";
 import { collectTestFiles } from "../files.js";
@@ -65,7 +65,7 @@ export async function runCommand(paths: string[], opts: RunCommandOptions): Prom
     if (signalExit !== undefined) return;
     signalExit = sig === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
     process.stderr.write(`\nclnrm: ${sig} received, tearing down...\n`);
-    controller.abort(new CleanroomError("internal", `interrupted by ${sig}`));
+    controller.abort(createError("CLNRM_ERR_INTERRUPTED", `interrupted by ${sig}`));
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
