@@ -143,7 +143,7 @@ export class PluginLoader {
       if (isDirectory(abs)) {
         const pkg = readPackageJson(abs);
         const entry = packageEntry(abs, pkg);
-        if (!entry) throw new ValidationError(`local plugin '${spec}' (${abs}) has no entry module`, { hint: 'add "exports" or "main" to its package.json, or an index.js' });
+        if (!entry) throw new ValidationError(`local plugin '${spec}' (${abs}) has no entry module`, { code: "CLNRM_ERR_PLUGIN_LOAD", hint: 'add "exports" or "main" to its package.json, or an index.js' });
         return { spec, name: spec, dir: abs, pkg, entry, from: "project" };
       }
       if (isFile(abs)) return { spec, name: spec, dir: undefined, pkg: undefined, entry: abs, from: "project" };
@@ -175,7 +175,7 @@ export class PluginLoader {
       if (!isDirectory(dir)) continue;
       const pkg = readPackageJson(dir);
       const e = packageEntry(dir, pkg);
-      if (!e) throw new ValidationError(`package '${spec}' is installed at ${dir} but has no entry module`, { hint: "reinstall it" });
+      if (!e) throw new ValidationError(`package '${spec}' is installed at ${dir} but has no entry module`, { code: "CLNRM_ERR_PLUGIN_LOAD", hint: "reinstall it" });
       return { spec, name: spec, dir, pkg, entry: e, from };
     }
     return undefined;
@@ -222,6 +222,7 @@ export class PluginLoader {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       throw new ValidationError(`plugin '${label(located)}' failed to load: ${message}`, {
+        code: "CLNRM_ERR_PLUGIN_LOAD",
         cause: err,
         hint: `reinstall ${located.name}, or check ${located.entry}`,
       });
@@ -230,6 +231,7 @@ export class PluginLoader {
     if (!definitions) {
       throw new ValidationError(
         `package '${located.name}' does not export a clnrm plugin (default export must be definePlugin({...}))`,
+        { code: "CLNRM_ERR_PLUGIN_LOAD" },
       );
     }
     return { definitions };
@@ -245,6 +247,7 @@ export class PluginLoader {
         : `install a version of ${located.name} built for API v${newest} (or an older @clnrm/cli)`;
     throw new ValidationError(
       `plugin '${label(located)}' uses plugin API v${apiVersion}, this clnrm (@clnrm/core ${this.coreVersion}) supports ${supported}; ${fix}`,
+      { code: "CLNRM_ERR_PLUGIN_INCOMPATIBLE" },
     );
   }
 
@@ -259,6 +262,7 @@ export class PluginLoader {
       : `upgrade @clnrm/cli to one with @clnrm/core ${range}, or install a version of ${located.name} that supports @clnrm/core ${core}`;
     throw new ValidationError(
       `plugin '${label(located)}' requires @clnrm/core ${range}, this clnrm has @clnrm/core ${core}; ${fix}`,
+      { code: "CLNRM_ERR_PLUGIN_INCOMPATIBLE" },
     );
   }
 

@@ -270,6 +270,7 @@ describe("checks", () => {
     addPackage(root, "clnrm-plugin-future", { version: "1.2.0", clnrm: { types: ["future"] }, defaultExport: defSource("future", 2) });
     const err = await rejection(isolated().resolvePlugin("future", { projectDir: root }));
     expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).code).toBe("CLNRM_ERR_PLUGIN_INCOMPATIBLE");
     expect(err.message).toBe(
       `plugin 'clnrm-plugin-future@1.2.0' uses plugin API v2, this clnrm (@clnrm/core ${coreVersion}) supports v1; upgrade @clnrm/cli or install a version of clnrm-plugin-future built for API v1`,
     );
@@ -289,6 +290,7 @@ describe("checks", () => {
     addPackage(root, "clnrm-plugin-hello", { version: "3.1.0", peerCore: "^9.0.0" });
     const err = await rejection(isolated().resolvePlugin("hello", { projectDir: root }));
     expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).code).toBe("CLNRM_ERR_PLUGIN_INCOMPATIBLE");
     expect(err.message).toContain("plugin 'clnrm-plugin-hello@3.1.0' requires @clnrm/core ^9.0.0");
     expect(err.message).toContain(`this clnrm has @clnrm/core ${coreVersion}`);
     expect(err.message).toContain("upgrade @clnrm/cli");
@@ -366,7 +368,7 @@ describe("not found", () => {
     const err = await rejection(isolated().resolvePlugin("olama", { projectDir: root }));
     expect(err).toBeInstanceOf(PluginNotFoundError);
     const e = err as PluginNotFoundError;
-    expect(e.code).toBe("plugin_not_found");
+    expect(e.code).toBe("CLNRM_ERR_PLUGIN_NOT_FOUND");
     expect(e.message).toBe("unknown service type 'olama'");
     expect(e.candidates).toEqual(["@clnrm/plugin-olama", "clnrm-plugin-olama", "olama"]);
     expect(e.hint).toContain(`tried @clnrm/plugin-olama, clnrm-plugin-olama, olama from ${root}`);
