@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { type ContainerSpec, definePlugin, envSchema, HealthStatus, type MountSpec, type Outputs, type PortSpec, type RunningContainer, portSchema, runOptions, SECRET_KEY_RE, ValidationError, z } from "@clnrm/core";
+import { type ContainerSpec, definePlugin, envSchema, HealthStatus, type MountSpec, type Outputs, type PortSpec, type RunningContainer, portSchema, runOptions, SECRET_KEY_RE, type SpanSink, ValidationError, z } from "@clnrm/core";
 
 import { type CollectedSpan, readCollectedSpans } from "./spans.js";
 
@@ -135,9 +135,22 @@ export interface OtelCollectorData {
   spansFile: string;
   /** The host temp dir clnrm created (removed on stop). */
   workDir: string;
-  /** Every span received so far (`readCollectedSpans` of the spans file): the runner duck-types this. */
+  /** Every span received so far (`readCollectedSpans` of the spans file). */
   readSpans(): Promise<CollectedSpan[]>;
 }
+
+/**
+ * The span sink capability: the OTLP/HTTP endpoint clnrm exports its own spans to, and the spans
+ * read back from the file exporter's file, for `[[expect.spans]]`.
+ */
+export const spanSink: SpanSink = {
+  otlpHttpEndpoint(handle) {
+    const ep = handle.outputs.otlp_http_endpoint;
+    if (typeof ep !== "string") throw new ValidationError(`service '${handle.service}' has no otlp_http_endpoint output: it is not an OpenTelemetry collector handle`, { service: handle.service });
+    return ep;
+  },
+  readSpans: (handle) => readCollectedSpans(handle),
+};
 
 export function collectorOutputs(container: RunningContainer, service: string, spansFile: string): Outputs {
   const http = container.mappedPort(HTTP_PORT);
@@ -167,6 +180,7 @@ export default definePlugin({
   type: "otel_collector",
   description: "OpenTelemetry collector (contrib): OTLP gRPC/HTTP receiver, spans written to a file clnrm reads back for span expectations",
   configSchema,
+  capabilities: { spanSink },
   /** What `${services.NAME.KEY}` may name: `validate` refuses any other KEY. */
   outputs: () => ["host", "http_port", "grpc_port", "health_port", "otlp_http_endpoint", "otlp_grpc_endpoint", "internal_otlp_http_endpoint", "internal_otlp_grpc_endpoint", "spans_file"],
   check(config, { baseDir }) {

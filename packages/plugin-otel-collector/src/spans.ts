@@ -3,31 +3,9 @@
  * one OTLP/JSON ExportTraceServiceRequest per line; these functions flatten them into spans.
  */
 import { readFile } from "node:fs/promises";
+import type { CollectedSpan, SpanAttributeValue, SpanKindName, SpanStatusName } from "@clnrm/core";
 
-export type SpanAttributeValue = string | number | boolean | null | SpanAttributeValue[] | { [key: string]: SpanAttributeValue };
-
-export type SpanKindName = "unspecified" | "internal" | "server" | "client" | "producer" | "consumer";
-export type SpanStatusName = "unset" | "ok" | "error";
-
-/** One span as clnrm sees it. Structurally the same as `CollectedSpan` in @clnrm/runner. */
-export interface CollectedSpan {
-  traceId: string;
-  spanId: string;
-  /** Empty string for a root span. */
-  parentSpanId: string;
-  name: string;
-  kind: SpanKindName;
-  status: { code: SpanStatusName; message: string };
-  attributes: Record<string, SpanAttributeValue>;
-  /** Nanoseconds since the epoch, as a decimal string (too large for a number). */
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  durationMs: number;
-  /** Resource attributes (service.name, ...). */
-  resource: Record<string, SpanAttributeValue>;
-  /** Instrumentation scope name. */
-  scope: string;
-}
+export type { CollectedSpan, SpanAttributeValue, SpanKindName, SpanStatusName } from "@clnrm/core";
 
 interface OtlpAnyValue {
   stringValue?: string;

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { type NetworkHandle, type ServiceHandle, ServiceLifecycle } from "@clnrm/core";
+import { capabilityOf, type NetworkHandle, type ServiceHandle, ServiceLifecycle } from "@clnrm/core";
 import { DockerBackend } from "@clnrm/docker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import plugin, { readCollectedSpans } from "../src/index.js";
@@ -86,6 +86,10 @@ describe("otel_collector with the stand-in", () => {
       ["GET /users", root, ""],
     ]);
     expect(await (h.data as { readSpans(): Promise<unknown[]> }).readSpans()).toEqual(spans);
+    // What the runner and the CLI use: the span sink capability, not the type name or the handle's data.
+    const sink = capabilityOf(plugin, "spanSink")!;
+    expect(sink.otlpHttpEndpoint(h)).toBe(endpoint);
+    expect(await sink.readSpans(h)).toEqual(spans);
     expect(spans[1]).toMatchObject({ traceId, kind: "server", status: { code: "ok" }, attributes: { "http.status_code": 200 }, resource: { "service.name": "api" }, durationMs: 3 });
 
     // Reachable from another container on the run network through the internal endpoint.

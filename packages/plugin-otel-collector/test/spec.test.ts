@@ -90,7 +90,7 @@ describe("otel_collector spec for the real image", () => {
       spans_file: join(spanMount!.source, "spans.jsonl"),
     });
     expect(h.data).toMatchObject({ spansFile: join(spanMount!.source, "spans.jsonl") });
-    await svc.stop(h, { service: "otel", runId: "r", log: quiet });
+    await svc.stop!(h, { service: "otel", runId: "r", log: quiet });
     expect(() => statSync(spanMount!.source)).toThrow();
   });
 
@@ -100,7 +100,7 @@ describe("otel_collector spec for the real image", () => {
     const svc = plugin.create(parse({ config_file: "./collector.yaml" }), { service: "otel", baseDir });
     const h = await svc.start(ctx(backend));
     expect(specs[0]!.mounts![0]).toEqual({ type: "bind", source: join(baseDir, "collector.yaml"), target: "/etc/otelcol-contrib/config.yaml", readOnly: true });
-    await svc.stop(h, { service: "otel", runId: "r", log: quiet });
+    await svc.stop!(h, { service: "otel", runId: "r", log: quiet });
   });
 
   it("a missing config_file is a one-line validation error with a hint, before any container", async () => {
