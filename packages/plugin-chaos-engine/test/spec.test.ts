@@ -1,9 +1,13 @@
+import type { RunningContainer } from "@clnrm/core";
 import { describe, expect, it } from "vitest";
 import chaos, {
   applyNetworkScript,
   configSchema,
   DEFAULT_PROXY_IMAGE,
   DEFAULT_SIDECAR_IMAGE,
+  describeFaults,
+  FAULT_KINDS,
+  faultsFor,
   parseListenPorts,
   PROXY_UID,
   probability,
@@ -125,6 +129,21 @@ describe("chaos_engine config and commands (no Docker)", () => {
       expect(configSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
     }
     expect(issues({ chaos: { network: { jitter_ms: 5 } } })).toContain("jitter_ms: jitter_ms needs latency_ms");
+  });
+
+  it("one fault object per configured kind, in FAULT_KINDS order, each described by its parts", () => {
+    // Creating a fault touches nothing: the container is only used from prepare on (the int tests).
+    const target = { name: "web", container: {} as RunningContainer };
+    const kinds = (v: unknown) => faultsFor(configSchema.parse(v), target).map((f) => f.kind);
+    expect(FAULT_KINDS.map((k) => k.kind)).toEqual(["network", "stress", "pause", "kill"]);
+    expect(kinds({ latency_ms: 100, cpu: {} })).toEqual(["network", "stress"]);
+    expect(kinds({ pause: true, memory: { stress_mb: 1 } })).toEqual(["stress", "pause"]);
+    expect(kinds({ block_ports: [80], partition_from: ["db"] })).toEqual(["network"]);
+    expect(kinds({ kill: true, restart: true })).toEqual(["kill"]);
+    const c = configSchema.parse({ chaos: { network: { latency_ms: 100, jitter_ms: 10, packet_loss_percent: 10 }, cpu: { stress_percent: 50 }, disk: { workers: 2 } }, pause: true });
+    expect(describeFaults(c, "netem")).toBe("10% packet loss (in), 100ms ±10ms latency (netem), cpu 50% x all, io x 2, paused");
+    expect(faultsFor(c, target).map((f) => f.describe())).toEqual(["10% packet loss (in), 100ms ±10ms latency (none)", "cpu 50% x all, io x 2", "paused"]);
+    expect(describeFaults(configSchema.parse({ kill: true, restart: true }), "none")).toBe("killed and restarted");
   });
 
   it("rejects configs without a fault, or with inconsistent scheduling", () => {
