@@ -6,6 +6,7 @@ import {
   didYouMean,
   formatPath,
   parsePort,
+  capabilityOf,
   type PluginDefinition,
   registerSecret,
   SECRET_ENV_RE,
@@ -299,7 +300,17 @@ export async function planTest(file: string, resolver: PluginResolver = defaultR
   problems.push(...outputProblems(doc, services, configs, references));
   problems.push(...hostPortProblems(doc, services));
 
-  const collectors = names.filter((n) => test.services[n]!.type === "otel_collector");
+  // Span collectors: the services whose plugin provides the spanSink capability.
+  const collectors = names.filter((name, i) => {
+    const definition = resolved[i]?.definition;
+    try {
+      return definition !== undefined && capabilityOf(definition, "spanSink") !== undefined;
+    } catch (err) {
+      if (!(err instanceof CleanroomError && err.userFacing)) throw err;
+      problems.push(err.location ? err : err.at(doc.locate(["services", name, "type"])));
+      return true; // It means to be one: the broken capability is the one problem to report.
+    }
+  });
   for (const problem of validateSpanCollectors(test.expect.spans, collectors)) {
     problems.push(new ValidationError(`expect.spans[${problem.index}]: ${problem.message}`, { location: doc.locate(["expect", "spans", problem.index]) }));
   }

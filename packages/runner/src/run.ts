@@ -3,12 +3,14 @@ import {
   type CleanroomError,
   createError,
   type ContainerBackend,
+  capabilityOf,
   fmtMs,
   type NetworkHandle,
   type Outputs,
   ServiceLifecycle,
   completedServiceStepFailure,
   type ServicePlugin,
+  type SpanSink,
   ValidationError,
   describeZodIssues,
   formatPath,
@@ -19,7 +21,7 @@ import {
 } from "@clnrm/core";
 import { registerPlanSecrets, type ServicePlan, type TestPlan } from "./plan.js";
 import { interpolate } from "./refs.js";
-import { type CollectedSpan, type SpanExpectation, checkSpanExpectations } from "./spans.js";
+import { type SpanExpectation, checkSpanExpectations } from "./spans.js";
 import { type StepResult, runStep } from "./steps.js";
 
 export type RunEvent =
@@ -35,6 +37,8 @@ export type RunEvent =
       notices: readonly string[];
       /** Set for a one-shot service: its command exited 0 before it was ready (it completed). */
       completed?: { readonly exitCode: number };
+      /** Set when the service's plugin is a span sink: where clnrm can export its own spans (OTLP/HTTP). */
+      spanSink?: { readonly otlpHttpEndpoint: string };
     }
   | { type: "service:failed"; test: string; service: string; error: CleanroomError }
   | { type: "step:start"; test: string; step: string; service: string | undefined }
@@ -168,7 +172,17 @@ export class ServiceSet {
       this.outputs.set(svc.name, handle.outputs);
       const completed = lifecycle.completed;
       this.results.set(svc.name, { ...this.results.get(svc.name)!, status: completed ? "completed" : "running", startMs: ms, outputs: handle.outputs });
-      this.#emit({ type: "service:ready", test, service: svc.name, outputs: handle.outputs, durationMs: ms, notices: handle.notices ?? [], ...(completed ? { completed } : {}) });
+      const sink = capabilityOf(svc.plugin.definition, "spanSink");
+      this.#emit({
+        type: "service:ready",
+        test,
+        service: svc.name,
+        outputs: handle.outputs,
+        durationMs: ms,
+        notices: handle.notices ?? [],
+        ...(completed ? { completed } : {}),
+        ...(sink ? { spanSink: { otlpHttpEndpoint: sink.otlpHttpEndpoint(handle) } } : {}),
+      });
     } catch (err) {
       const e = toCleanroomError(err, svc.name);
       this.results.set(svc.name, { ...this.results.get(svc.name)!, status: "failed", startMs: performance.now() - started, error: e.message });
@@ -335,12 +349,18 @@ export async function runTest(plan: TestPlan, options: RunOptions): Promise<Test
 
 /** Checks `[[expect.spans]]` against what each collector received; each expectation reports as a step. */
 async function checkSpans(plan: TestPlan, services: ServiceSet, signal: AbortSignal): Promise<StepResult[]> {
-  const collectors = [...plan.services.values()].filter((s) => s.type === "otel_collector").map((s) => s.name);
+  const sinks = new Map<string, SpanSink>();
+  for (const s of plan.services.values()) {
+    const sink = capabilityOf(s.plugin.definition, "spanSink");
+    if (sink) sinks.set(s.name, sink);
+  }
+  const collectors = [...sinks.keys()];
   const reader = async (collector?: string) => {
     const name = collector ?? collectors[0]!;
-    const data = services.lifecycle(name)?.handle?.data as { readSpans?: () => Promise<CollectedSpan[]> } | undefined;
-    if (!data?.readSpans) throw new ValidationError(`service '${name}' cannot report the spans it collected`, { service: name });
-    return data.readSpans();
+    const sink = sinks.get(name);
+    const handle = services.lifecycle(name)?.handle;
+    if (!sink || !handle) throw new ValidationError(`service '${name}' cannot report the spans it collected`, { service: name });
+    return sink.readSpans(handle);
   };
   const started = performance.now();
   const results = await checkSpanExpectations(plan.spans, reader, { signal });

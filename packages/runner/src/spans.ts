@@ -1,29 +1,13 @@
 /**
- * Span expectations: `[[expect.spans]]` tables assert on the spans the system under test sent to an
- * otel_collector service. Pure logic: the caller supplies a function that reads the spans collected
- * so far (the otel_collector plugin's `readCollectedSpans`), and `checkSpanExpectations` polls it
- * until every expectation holds or its `within` window ends.
+ * Span expectations: `[[expect.spans]]` tables assert on the spans the system under test sent to a
+ * span sink service (one whose plugin declares the `spanSink` capability, an OpenTelemetry collector
+ * for example). Pure logic: the caller supplies a function that reads the spans collected so far
+ * (the capability's `readSpans`), and `checkSpanExpectations` polls it until every expectation
+ * holds or its `within` window ends.
  */
-import { durationSchema, sleep, userRegexSchema, z } from "@clnrm/core";
+import { type CollectedSpan, durationSchema, type SpanAttributeValue, sleep, userRegexSchema, z } from "@clnrm/core";
 
-export type SpanAttributeValue = string | number | boolean | null | SpanAttributeValue[] | { [key: string]: SpanAttributeValue };
-
-/** One collected span. Structurally the same as `CollectedSpan` in @clnrm/plugin-otel-collector. */
-export interface CollectedSpan {
-  traceId: string;
-  spanId: string;
-  /** Empty string for a root span. */
-  parentSpanId: string;
-  name: string;
-  kind: "unspecified" | "internal" | "server" | "client" | "producer" | "consumer";
-  status: { code: "unset" | "ok" | "error"; message: string };
-  attributes: Record<string, SpanAttributeValue>;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  durationMs: number;
-  resource: Record<string, SpanAttributeValue>;
-  scope?: string;
-}
+export type { CollectedSpan } from "@clnrm/core";
 
 const regex = userRegexSchema();
 
@@ -34,7 +18,7 @@ export const DEFAULT_SPAN_WITHIN_MS = 5_000;
 
 export const spanExpectationSchema = z
   .strictObject({
-    /** The otel_collector service whose spans to check (optional when the file has exactly one). */
+    /** The span sink service whose spans to check (optional when the file has exactly one). */
     collector: z.string().min(1).optional(),
     /** Exact span name. */
     name: z.string().min(1).optional(),
@@ -96,20 +80,21 @@ export interface CheckSpanOptions {
 }
 
 /**
- * Which collector each expectation reads: its `collector`, or the only otel_collector service.
- * Returns one message per problem (to report as validation errors at the expectation's index).
+ * Which collector each expectation reads: its `collector`, or the only span sink service
+ * (`collectors`: the services whose plugin provides the `spanSink` capability). Returns one message
+ * per problem (to report as validation errors at the expectation's index).
  */
 export function validateSpanCollectors(expectations: readonly SpanExpectation[], collectors: readonly string[]): { index: number; message: string }[] {
   const problems: { index: number; message: string }[] = [];
   expectations.forEach((e, index) => {
     if (e.collector !== undefined) {
       if (!collectors.includes(e.collector)) {
-        problems.push({ index, message: `collector '${e.collector}' is not an otel_collector service${collectors.length ? ` (otel_collector services: ${collectors.join(", ")})` : ""}` });
+        problems.push({ index, message: `collector '${e.collector}' is not a service that collects spans${collectors.length ? ` (span collectors here: ${collectors.join(", ")})` : ""}` });
       }
     } else if (collectors.length === 0) {
-      problems.push({ index, message: "span expectations need an otel_collector service: add one, e.g. [services.otel] type = \"otel_collector\"" });
+      problems.push({ index, message: "span expectations need a service that collects spans: add one, e.g. an OpenTelemetry collector (`clnrm plugins list` shows the plugins)" });
     } else if (collectors.length > 1) {
-      problems.push({ index, message: `there are several otel_collector services (${collectors.join(", ")}): set collector = "NAME"` });
+      problems.push({ index, message: `there are several span collector services (${collectors.join(", ")}): set collector = "NAME"` });
     }
   });
   return problems;

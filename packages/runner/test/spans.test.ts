@@ -16,6 +16,7 @@ function span(name: string, over: Partial<CollectedSpan> = {}): CollectedSpan {
     endTimeUnixNano: "0",
     durationMs: 10,
     resource: { "service.name": "api" },
+    scope: "",
     ...over,
   };
 }
@@ -150,8 +151,8 @@ describe("checkSpanExpectations polling", () => {
 
   it("validates collector references", () => {
     const es = [exp({ name: "a" }), exp({ name: "b", collector: "otel2" })];
-    expect(validateSpanCollectors(es, ["otel"])).toEqual([{ index: 1, message: "collector 'otel2' is not an otel_collector service (otel_collector services: otel)" }]);
-    expect(validateSpanCollectors(es, [])[0]!.message).toMatch(/need an otel_collector service/);
+    expect(validateSpanCollectors(es, ["otel"])).toEqual([{ index: 1, message: "collector 'otel2' is not a service that collects spans (span collectors here: otel)" }]);
+    expect(validateSpanCollectors(es, [])[0]!.message).toMatch(/need a service that collects spans/);
     expect(validateSpanCollectors(es, ["otel", "otel2"])[0]!.message).toMatch(/set collector = "NAME"/);
   });
 });
