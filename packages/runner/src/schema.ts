@@ -1,4 +1,5 @@
 import { commandSchema, durationSchema, envSchema, userRegexSchema, z } from "@clnrm/core";
+import { expectedBodyRegexSchema, expectedHeadersSchema, expectedJsonSchema, expectedStatusSchema, httpRequestSchema } from "./http-step.js";
 import { spanExpectationSchema, spanExpectationsSchema } from "./spans.js";
 
 /** Service keys the runner owns; everything else in a service table belongs to the plugin. */
@@ -17,22 +18,45 @@ export const serviceSchema = z.looseObject({
 
 const regex = userRegexSchema("m");
 
+/** Keys only a command step takes, and keys only an http step takes (see http-step.ts). */
+const COMMAND_ONLY = ["service", "image", "env", "workdir", "expected_output_regex", "expected_stderr_regex"] as const;
+const HTTP_ONLY = ["expected_status", "expected_json", "expected_body_regex", "expected_headers"] as const;
+
 export const stepSchema = z.strictObject({
   name: z.string().min(1, "a step needs a name"),
   /** Exec in this service's container; without it the step runs on the host. */
   service: name.optional(),
   /** Run the step in a throwaway container of this image that shares the service's network (localhost is the service). */
   image: z.string().trim().min(1, "image must not be empty").optional(),
-  command: commandSchema,
+  command: commandSchema.optional(),
+  /** A request clnrm makes from the host instead of a command: { method, url, headers, body | json }. */
+  http: httpRequestSchema.optional(),
   env: envSchema.default({}),
   workdir: z.string().min(1).optional(),
   expected_output_regex: regex.optional(),
   expected_stderr_regex: regex.optional(),
   expected_exit_code: z.number().int().min(0).max(255).default(0),
+  expected_status: expectedStatusSchema.optional(),
+  expected_json: expectedJsonSchema.optional(),
+  expected_body_regex: expectedBodyRegexSchema.optional(),
+  expected_headers: expectedHeadersSchema.optional(),
   timeout: durationSchema.default(60_000),
   retries: z.number().int().min(0).max(100).default(0),
   retry_interval: durationSchema.default(1_000),
   continue_on_failure: z.boolean().default(false),
+}).superRefine((step, ctx) => {
+  if (step.http === undefined && step.command === undefined) {
+    ctx.addIssue({ code: "custom", path: [], message: "a step needs a command (or an http request: http = { url = \"…\" })" });
+    return;
+  }
+  if (step.http !== undefined && step.command !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["http"], message: "a step has either command or http, not both: split it into two steps" });
+    return;
+  }
+  const [kind, other, hint] = step.http
+    ? (["an http step", COMMAND_ONLY, "an http step runs from the host; check its response with expected_status, expected_json, expected_body_regex, expected_headers"] as const)
+    : (["a command step", HTTP_ONLY, "these check an http step's response: add http = { url = \"…\" } instead of command"] as const);
+  for (const key of other) if (step[key] !== undefined && !(key === "env" && Object.keys(step.env).length === 0)) ctx.addIssue({ code: "custom", path: [key], message: `${key} does not apply to ${kind} (${hint})` });
 });
 
 export const metaSchema = z.strictObject({
@@ -69,6 +93,7 @@ export function knownKeysAt(path: readonly (string | number)[]): string[] {
   if (path.length === 0) return Object.keys(testFileSchema.shape);
   if (path[0] === "meta" && path.length === 1) return Object.keys(metaSchema.shape);
   if (path[0] === "steps" && path.length === 2) return Object.keys(stepSchema.shape);
+  if (path[0] === "steps" && path.length === 3 && path[2] === "http") return ["method", "url", "headers", "body", "json"];
   if (path[0] === "expect" && path.length === 1) return ["spans"];
   if (path[0] === "expect" && path[1] === "spans" && path.length === 3) return Object.keys(spanExpectationSchema.shape);
   return [];

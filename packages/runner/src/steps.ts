@@ -15,6 +15,7 @@ import {
   sleep,
   untilAborted,
 } from "@clnrm/core";
+import { runHttpStep } from "./http-step.js";
 import type { StepConfig } from "./schema.js";
 
 export interface StepResult {
@@ -345,6 +346,22 @@ export async function runStep(step: StepConfig, target: StepTarget, signal: Abor
     attempts: 0,
     failure,
   });
+  // An http step is a request clnrm makes from the host (http-step.ts).
+  if (step.http) {
+    const r = await runHttpStep({ ...step, http: step.http }, signal);
+    return {
+      name: step.name,
+      service: undefined,
+      status: r.status,
+      exitCode: undefined,
+      stdout: r.body,
+      stderr: "",
+      durationMs: performance.now() - started,
+      attempts: r.attempts,
+      ...(r.failure ? { failure: r.failure } : {}),
+    };
+  }
+  const command = step.command!;
   // A step that names a service runs in its container, never on the host.
   if (step.service && !target.container) return failed(`service '${step.service}' has no container to exec in`);
   let own: RunningContainer | undefined;
@@ -373,8 +390,8 @@ export async function runStep(step: StepConfig, target: StepTarget, signal: Abor
       const streaming = outputMatchers(step);
       const options = { env: step.env, timeoutMs: step.timeout, ...(streaming ? { onOutput: streaming.onOutput } : {}) };
       last = container
-        ? await execInContainer(container, step.command, { ...options, ...(step.workdir ? { workdir: step.workdir } : {}) }, signal, container === own)
-        : await execOnHost(step.command, { ...options, cwd: step.workdir ?? target.cwd, signal });
+        ? await execInContainer(container, command, { ...options, ...(step.workdir ? { workdir: step.workdir } : {}) }, signal, container === own)
+        : await execOnHost(command, { ...options, cwd: step.workdir ?? target.cwd, signal });
       failure = checkExpectations(step, last, streaming?.matchers);
       const timeout = stoppedAtTimeout.get(last);
       if (failure && timeout) {
