@@ -117,6 +117,7 @@ export class CleanroomError extends Error {
    */
   static isInstance<T extends abstract new (...args: never[]) => CleanroomError>(this: T, value: unknown): value is InstanceType<T> {
     if (typeof value !== "object" || value === null || (value as { [MARKER]?: unknown })[MARKER] !== true) return false;
+    // biome-ignore lint/complexity/noThisInStatic: the class it is called on (TimeoutError, ...) decides the kind
     const kind = (this as unknown as { kind?: ErrorKind }).kind;
     return kind === undefined || (value as { kind?: unknown }).kind === kind;
   }
