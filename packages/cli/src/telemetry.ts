@@ -2,7 +2,7 @@
  * clnrm's own traces. core and runner create spans through @opentelemetry/api (a no-op until a
  * provider is registered); `startTelemetry` registers a NodeTracerProvider that exports them over
  * OTLP/HTTP (JSON) to an endpoint given up front, and/or to endpoints added later (the
- * otel_collector service of a run, known only once it has started). Secrets are redacted before
+ * span sink services of a run, known only once they have started). Secrets are redacted before
  * any span leaves the process. The SDK is loaded lazily, only when telemetry is started.
  */
 import { REDACTED, SECRET_KEY_RE, redact, registerSecretEnv as coreRegisterSecretEnv } from "@clnrm/core";
@@ -163,7 +163,7 @@ export interface TelemetryOptions {
 }
 
 export interface Telemetry {
-  /** Adds an endpoint (an otel_collector's `otlp_http_endpoint`); it gets the spans exported so far too. */
+  /** Adds an endpoint (a span sink's `otlpHttpEndpoint`); it gets the spans exported so far too. */
   addEndpoint(endpoint: string, options?: { replay?: boolean }): Promise<void>;
   /** Flushes, then stops sending to an endpoint (call before its collector stops). */
   removeEndpoint(endpoint: string): Promise<void>;

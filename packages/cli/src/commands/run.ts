@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { createWriteStream } from "node:fs";
-import { createError, compileUserRegex, ValidationError } from "@clnrm/core";
+import { createError, capabilityOf, compileUserRegex, ValidationError } from "@clnrm/core";
 import { dockerBackend } from "@clnrm/docker";
 import type { RunEvent, TestPlan, TestResult } from "@clnrm/runner";
 import { collectTestFiles } from "../files.js";
@@ -125,10 +125,11 @@ function makeReporter(opts: RunCommandOptions, multi: boolean): Reporter {
 
 /**
  * clnrm's own traces: to --otel-endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT), and automatically to each
- * otel_collector service of a run while it is up. The OpenTelemetry SDK is loaded only when needed.
+ * span sink service of a run (a plugin with the `spanSink` capability) while it is up. The
+ * OpenTelemetry SDK is loaded only when needed.
  */
 async function startRunTelemetry(endpoint: string | undefined, plans: readonly TestPlan[]) {
-  const hasCollector = plans.some((p) => [...p.services.values()].some((s) => s.type === "otel_collector"));
+  const hasCollector = plans.some((p) => [...p.services.values()].some((s) => capabilityOf(s.plugin.definition, "spanSink") !== undefined));
   if (!endpoint && !hasCollector) return undefined;
   const { startTelemetry, registerSecretEnv } = await import("../telemetry.js");
   registerSecretEnv();
@@ -137,8 +138,8 @@ async function startRunTelemetry(endpoint: string | undefined, plans: readonly T
   return {
     /** Events of one test's run: its collectors' endpoints receive spans while the run is up. */
     onEvent(runId: string, e: RunEvent) {
-      if (e.type !== "service:ready" || typeof e.outputs.otlp_http_endpoint !== "string") return;
-      const ep = e.outputs.otlp_http_endpoint;
+      if (e.type !== "service:ready" || !e.spanSink) return;
+      const ep = e.spanSink.otlpHttpEndpoint;
       const list = byRun.get(runId) ?? [];
       list.push({ endpoint: ep, added: telemetry.addEndpoint(ep).catch(() => {}) });
       byRun.set(runId, list);
