@@ -106,7 +106,7 @@ describe("otel_collector spec for the real image", () => {
   it("a missing config_file is a one-line validation error with a hint, before any container", async () => {
     const { backend, specs } = recordingBackend();
     const svc = plugin.create(parse({ config_file: "nope.yaml" }), { service: "otel", baseDir });
-    await expect(svc.start(ctx(backend))).rejects.toMatchObject({ code: "validation", message: expect.stringContaining("nope.yaml does not exist"), hint: expect.stringContaining("relative to the test file") });
+    await expect(svc.start(ctx(backend))).rejects.toMatchObject({ code: "CLNRM_ERR_VALIDATION", message: expect.stringContaining("nope.yaml does not exist"), hint: expect.stringContaining("relative to the test file") });
     expect(specs).toEqual([]);
   });
 

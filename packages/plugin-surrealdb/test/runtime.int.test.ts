@@ -89,7 +89,7 @@ describe("surrealdb plugin on the stand-in", () => {
   it("a failing init script fails the start with one line naming the file and the statement's error, leaving no container", async () => {
     const lc = lifecycle("bad", { init_scripts: ["broken.surql"] });
     const err = await lc.start({ runId, backend, network, baseDir: fixtures, log, dependencies: {}, services: new Map() }).catch((e: Error) => e);
-    expect(err).toMatchObject({ code: "health" });
+    expect(err).toMatchObject({ code: "CLNRM_ERR_HEALTH" });
     const msg = (err as Error).message;
     expect(msg).toBe("service 'bad': init script 'broken.surql' failed at statement 3: Database record `person:one` already exists");
     expect(msg).not.toContain("\n");
@@ -108,7 +108,7 @@ describe("surrealdb plugin on the stand-in", () => {
   it("a missing init script fails before any container exists", async () => {
     const lc = lifecycle("missing", { init_scripts: ["nope.surql"] });
     const err = await lc.start({ runId, backend, network, baseDir: fixtures, log, dependencies: {}, services: new Map() }).catch((e: Error) => e);
-    expect(err).toMatchObject({ code: "validation", message: "service 'missing': cannot read init script 'nope.surql': ENOENT" });
+    expect(err).toMatchObject({ code: "CLNRM_ERR_VALIDATION", message: "service 'missing': cannot read init script 'nope.surql': ENOENT" });
     expect(leftContainers()).toBe("");
   });
 

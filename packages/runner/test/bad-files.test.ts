@@ -31,7 +31,7 @@ async function refusal(file: string): Promise<CleanroomError> {
   expect(err, `${file} was accepted`).toBeInstanceOf(CleanroomError);
   const e = err as CleanroomError;
   expect(e.userFacing).toBe(true);
-  expect(["validation", "plugin_not_found"]).toContain(e.code);
+  expect(["CLNRM_ERR_VALIDATION", "CLNRM_ERR_PLUGIN_NOT_FOUND"]).toContain(e.code);
   const line = e.format();
   expect(line.split("\n"), line).toHaveLength(1);
   expect(line).not.toMatch(/undefined|\[object Object\]/);

@@ -13,7 +13,7 @@ const RUNS = 300;
 function assertUserError(err: unknown, multi = false): void {
   if (!(err instanceof CleanroomError)) throw new Error(`not a CleanroomError: ${(err as Error)?.stack ?? String(err)}`);
   if (!err.userFacing) throw new Error(`not user-facing: ${err.stack}`);
-  expect(["validation", "plugin_not_found"]).toContain(err.code);
+  expect(["CLNRM_ERR_VALIDATION", "CLNRM_ERR_PLUGIN_NOT_FOUND"]).toContain(err.code);
   const line = err.format();
   const lines = line.split("\n");
   // The planner reports every problem of a file at once: one line each, the later ones `file:line:col: message`.

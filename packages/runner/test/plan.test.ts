@@ -51,7 +51,7 @@ describe("planTest", () => {
 
   it("rejects a cycle and prints it", async () => {
     const err = await planError(svc("a", 'depends_on = ["b"]') + svc("b", 'depends_on = ["c"]') + svc("c", 'depends_on = ["a"]'));
-    expect(err.code).toBe("validation");
+    expect(err.code).toBe("CLNRM_ERR_VALIDATION");
     expect(err.message).toBe("dependency cycle: a → b → c → a");
     expect(err.location?.line).toBe(1);
   });
@@ -91,7 +91,7 @@ describe("planTest", () => {
 
   it("reports an unknown plugin type with candidates and a suggestion", async () => {
     const err = await planError('[services.llm]\ntype = "olama"\n');
-    expect(err.code).toBe("plugin_not_found");
+    expect(err.code).toBe("CLNRM_ERR_PLUGIN_NOT_FOUND");
     expect(err.location?.line).toBe(2);
     expect(err.format()).toContain("did you mean 'ollama'?");
   });
@@ -99,7 +99,7 @@ describe("planTest", () => {
   it("refuses a path or URL as a type without importing it", async () => {
     for (const t of ["./evil.js", "/tmp/x", "https://example.com/p.js", "file:///etc/passwd"]) {
       const err = await planError(`[services.x]\ntype = "${t}"\n`);
-      expect(err.code, t).toBe("validation");
+      expect(err.code, t).toBe("CLNRM_ERR_VALIDATION");
     }
   });
 });
