@@ -117,7 +117,17 @@ export const envSchema = z.record(z.string(), z.union([z.string(), z.number(), z
 const containerPort = z.number().int().min(1).max(65535);
 
 export const healthCheckSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("http"), port: containerPort, path: z.string().startsWith("/").default("/"), status: z.number().int().optional(), timeout: durationSchema.optional() }),
+  z.strictObject({
+    type: z.literal("http"),
+    port: containerPort,
+    path: z.string().startsWith("/").default("/"),
+    status: z.number().int().optional(),
+    timeout: durationSchema.optional(),
+    /** Headers sent with every probe: { "X-Tenant" = "t1" }. */
+    headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "invalid header name"), z.string()).optional(),
+    /** A secret bearer token (sent as Authorization: Bearer …; redacted everywhere). */
+    auth_token: z.string().min(1, "auth_token must not be empty").optional(),
+  }),
   z.strictObject({ type: z.literal("tcp"), port: containerPort, timeout: durationSchema.optional() }),
   z.strictObject({ type: z.literal("exec"), command: z.array(z.string()).min(1), timeout: durationSchema.optional() }),
   z.strictObject({ type: z.literal("log"), pattern: userRegexSourceSchema, times: z.number().int().min(1).optional(), timeout: durationSchema.optional() }),
@@ -129,7 +139,15 @@ export function healthCheckToProbe(h: HealthCheckConfig): HealthProbe {
   const timeout = h.timeout === undefined ? {} : { timeoutMs: h.timeout };
   switch (h.type) {
     case "http":
-      return { kind: "http", port: h.port, path: h.path, ...(h.status === undefined ? {} : { status: h.status }), ...timeout };
+      return {
+        kind: "http",
+        port: h.port,
+        path: h.path,
+        ...(h.status === undefined ? {} : { status: h.status }),
+        ...(h.headers ? { headers: h.headers } : {}),
+        ...(h.auth_token ? { authToken: h.auth_token } : {}),
+        ...timeout,
+      };
     case "tcp":
       return { kind: "tcp", port: h.port, ...timeout };
     case "exec":

@@ -1,4 +1,5 @@
 import { ContainerError, type CleanroomErrorOptions } from "./errors.js";
+import type { HealthProbe } from "./spec.js";
 
 /** completed: a one-shot service whose command exited 0 before it was ready; it has nothing left to serve. */
 export type HealthState = "healthy" | "unhealthy" | "unknown" | "completed";
@@ -62,4 +63,15 @@ export function containerExit(err: unknown): { exitCode: number; logTail: string
     return { exitCode: e.exitCode, logTail: typeof e.logTail === "string" ? e.logTail : "" };
   }
   return undefined;
+}
+
+/**
+ * The request headers of an http probe: its `headers`, and `Authorization: Bearer <authToken>` when
+ * it has a token (the token wins over an Authorization header). Backends send these with every probe.
+ */
+export function httpProbeHeaders(probe: Extract<HealthProbe, { kind: "http" }>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(probe.headers ?? {})) if (!(probe.authToken && k.toLowerCase() === "authorization")) headers[k] = v;
+  if (probe.authToken) headers.Authorization = `Bearer ${probe.authToken}`;
+  return headers;
 }

@@ -18,7 +18,17 @@ export type MountSpec =
 
 /** How to tell that a container is ready. */
 export type HealthProbe =
-  | { kind: "http"; port: number; path?: string; status?: number; timeoutMs?: number }
+  | {
+      kind: "http";
+      port: number;
+      path?: string;
+      status?: number;
+      timeoutMs?: number;
+      /** Request headers sent with every probe. */
+      headers?: Record<string, string>;
+      /** A secret bearer token: sent as `Authorization: Bearer <token>` (see `httpProbeHeaders`). */
+      authToken?: string;
+    }
   | { kind: "tcp"; port: number; timeoutMs?: number }
   | { kind: "exec"; command: string[]; timeoutMs?: number }
   | { kind: "log"; pattern: string; times?: number; timeoutMs?: number };
