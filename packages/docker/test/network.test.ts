@@ -78,6 +78,7 @@ describe("removeNetwork", () => {
     } as unknown as Dockerode;
     const err = await removeNetwork(docker, "abc", "clnrm-x").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EngineGoneError);
+    expect((err as EngineGoneError).code).toBe("CLNRM_ERR_ENGINE_GONE");
     expect((err as Error).message).toBe(
       "the Docker engine went away during the run: connect ECONNREFUSED /tmp/gone.sock; run `clnrm gc` when it is back",
     );

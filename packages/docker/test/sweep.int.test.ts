@@ -113,7 +113,7 @@ describe("sweep", () => {
 
   it("ping fails fast with a one-line error when the engine is unreachable", async () => {
     const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
-    const script = `import(${JSON.stringify(dist)}).then(async (m) => { try { await new m.DockerBackend().ping(); console.log("ok"); } catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message, hint: e.hint })); } });`;
+    const script = `import(${JSON.stringify(dist)}).then(async (m) => { try { await new m.DockerBackend().ping(); console.log("ok"); } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, environment: e.environment, message: e.message, hint: e.hint })); } });`;
     const t0 = Date.now();
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ["-e", script], {
       env: { ...process.env, DOCKER_HOST: "unix:///nonexistent/docker.sock" },
@@ -122,6 +122,8 @@ describe("sweep", () => {
     expect(stderr).toBe("");
     expect(JSON.parse(stdout)).toEqual({
       name: "ContainerError",
+      code: "CLNRM_ERR_ENGINE_UNREACHABLE",
+      environment: true,
       message: "cannot reach the Docker engine at unix:///nonexistent/docker.sock",
       hint: "start it (sudo systemctl start docker, or dockerd &) or set DOCKER_HOST",
     });
