@@ -108,6 +108,8 @@ export default definePlugin({
   type: "generic_container",
   description: "Any container image: env, ports, volumes, command, health check, network aliases",
   configSchema,
+  /** The http health check's bearer token (and an Authorization header): redacted everywhere. */
+  secretFields: ["health_check.auth_token", "health_check.headers.Authorization", "health_check.headers.authorization"],
   outputs: (config) => ["host", "container", ...(config.ports.length ? ["port", "url"] : []), ...config.ports.map((p) => `port_${p.container}`)],
   create(config, { baseDir }) {
     const spec = toContainerSpec(config, baseDir);
