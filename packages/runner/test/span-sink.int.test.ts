@@ -2,10 +2,11 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CollectedSpan, definePlugin, HealthStatus, type PluginDefinition, runOptions, type SpanSink, ValidationError, z } from "@clnrm/core";
+import { definePlugin, HealthStatus, type PluginDefinition, runOptions, type SpanSink, ValidationError, z } from "@clnrm/core";
 import { dockerBackend } from "@clnrm/docker";
 import { afterAll, describe, expect, it } from "vitest";
 import { type PluginResolver, planTest, type RunEvent, runTest } from "../src/index.js";
+import { span } from "./span-fixture.js";
 
 // The runner finds span collectors by capability, not by type name: a second, tiny span sink
 // (defined here, nothing like the OpenTelemetry collector) serves `[[expect.spans]]`. Its service is
@@ -14,23 +15,6 @@ const dir = mkdtempSync(join(import.meta.dirname, ".tmp-span-sink-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const ENDPOINT = "http://127.0.0.1:4318";
-
-function spanNamed(name: string, i: number): CollectedSpan {
-  return {
-    traceId: "t",
-    spanId: `s${i}`,
-    parentSpanId: "",
-    name,
-    kind: "server",
-    status: { code: "unset", message: "" },
-    attributes: {},
-    startTimeUnixNano: "0",
-    endTimeUnixNano: "0",
-    durationMs: 0,
-    resource: {},
-    scope: "",
-  };
-}
 
 const namesFile = (handle: { outputs: Record<string, unknown> }) => join(String(handle.outputs.spans_dir), "names");
 
@@ -46,7 +30,7 @@ const lineSink: SpanSink = {
     return text
       .split("\n")
       .filter(Boolean)
-      .map((name, i) => spanNamed(name, i));
+      .map((name) => span(name));
   },
 };
 

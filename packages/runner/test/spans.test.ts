@@ -1,25 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type CollectedSpan, checkSpanExpectations, evaluateSpanExpectation, type SpanExpectationInput, spanExpectationSchema, validateSpanCollectors } from "../src/spans.js";
+import { span } from "./span-fixture.js";
 
-let n = 0;
-function span(name: string, over: Partial<CollectedSpan> = {}): CollectedSpan {
-  n++;
-  return {
-    traceId: "t1",
-    spanId: `s${n}`,
-    parentSpanId: "",
-    name,
-    kind: "server",
-    status: { code: "unset", message: "" },
-    attributes: {},
-    startTimeUnixNano: "0",
-    endTimeUnixNano: "0",
-    durationMs: 10,
-    resource: { "service.name": "api" },
-    scope: "",
-    ...over,
-  };
-}
 const exp = (e: SpanExpectationInput) => spanExpectationSchema.parse(e);
 const check = (e: SpanExpectationInput, spans: CollectedSpan[]) => evaluateSpanExpectation(exp(e), spans);
 
