@@ -15,4 +15,5 @@ export {
   warnIfModelsShortOfMemory,
   warnIfShortOfMemory,
 } from "./models.js";
+export { type HttpServerData, type HttpServerOptions, httpJsonCheck, httpServerPlugin, type StartedServer } from "./server.js";
 export { deadlineFor, type WaitOptions, waitUntilReady } from "./wait.js";

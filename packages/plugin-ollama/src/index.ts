@@ -1,30 +1,5 @@
-import {
-  ContainerError,
-  type ContainerSpec,
-  definePlugin,
-  envSchema,
-  fmtMs,
-  type Outputs,
-  type PluginLogger,
-  type RunningContainer,
-  type ServiceHandle,
-  type StartContext,
-  TimeoutError,
-  z,
-} from "@clnrm/core";
-import {
-  deadlineFor,
-  type GpuMode,
-  http,
-  httpHealth,
-  httpOkCheck,
-  modelCacheMount,
-  modelCacheSchema,
-  runWithGpu,
-  waitUntilReady,
-  warnIfModelsShortOfMemory,
-  withTail,
-} from "@clnrm/plugin-kit";
+import { ContainerError, type ContainerSpec, definePlugin, envSchema, fmtMs, type PluginLogger, type RunningContainer, type StartContext, TimeoutError, z } from "@clnrm/core";
+import { type GpuMode, http, httpServerPlugin, modelCacheMount, modelCacheSchema, waitUntilReady, warnIfModelsShortOfMemory, withTail } from "@clnrm/plugin-kit";
 
 export const DEFAULT_IMAGE = "ollama/ollama:0.6.5";
 export const OLLAMA_PORT = 11434;
@@ -228,10 +203,6 @@ export async function listModels(base: string): Promise<string[]> {
   return (body.models ?? []).map((m) => m.name ?? m.model ?? "").filter(Boolean);
 }
 
-interface OllamaData {
-  base: string;
-}
-
 export default definePlugin({
   type: "ollama",
   description: "Ollama LLM server (ollama/ollama): pulls models, optional NVIDIA GPU, cached model volume",
@@ -242,54 +213,30 @@ export default definePlugin({
   create(config) {
     const spec = toContainerSpec(config);
     const models = modelsOf(config);
-    const mode = gpuMode(config);
-    return {
-      async start(ctx) {
-        const deadline = deadlineFor(ctx);
-        await warnIfModelsShortOfMemory(ctx, models);
-        const container = await runWithGpu(ctx, spec, mode, config.gpu !== undefined ? "gpu = false" : "gpu_enabled = false");
-        const port = container.mappedPort(OLLAMA_PORT);
-        const base = `http://${container.host}:${port}`;
-        await waitUntilReady({
-          ctx,
-          container,
-          deadline,
-          what: "ollama to start",
-          check: httpOkCheck(base, READINESS_PATH),
-        });
+    return httpServerPlugin({
+      port: OLLAMA_PORT,
+      readinessPath: READINESS_PATH,
+      what: "ollama to start",
+      gpu: gpuMode(config),
+      cpuSetting: config.gpu !== undefined ? "gpu = false" : "gpu_enabled = false",
+      prepare: (ctx) => warnIfModelsShortOfMemory(ctx, models),
+      spec: () => spec,
+      async ready(server) {
         for (const model of models) {
-          await pullModel(base, model, ctx, deadline, container);
+          await pullModel(server.origin, model, server.ctx, server.deadline, server.container);
           await waitUntilReady({
-            ctx,
-            container,
-            deadline,
+            ...server,
             what: `ollama to list ${model}`,
             timeoutMessage: `ollama model '${model}' did not appear in /api/tags`,
             timeoutHint: "the pull reported success but the model is not listed: check the container log and disk space",
             check: async () => {
-              const names = await listModels(base);
+              const names = await listModels(server.origin);
               return names.some((n) => sameModel(n, model)) || `listed: ${names.join(", ") || "none"}`;
             },
           });
         }
-        const outputs: Outputs = {
-          url: base,
-          internal_url: `http://${ctx.service}:${OLLAMA_PORT}`,
-          host: container.host,
-          port,
-          model: models[0] ?? "",
-          models: models.join(","),
-          container: container.name,
-        };
-        const data: OllamaData = { base };
-        return { service: ctx.service, primary: container, containers: [container], outputs, data };
       },
-      async healthCheck(handle: ServiceHandle) {
-        return httpHealth(handle.primary, (handle.data as OllamaData | undefined)?.base, READINESS_PATH);
-      },
-      async stop(handle) {
-        await Promise.all(handle.containers.map((c) => c.remove()));
-      },
-    };
+      outputs: () => ({ model: models[0] ?? "", models: models.join(",") }),
+    });
   },
 });

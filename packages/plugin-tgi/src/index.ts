@@ -1,13 +1,10 @@
-import { type ContainerSpec, definePlugin, envSchema, type Outputs, type ServiceHandle, z } from "@clnrm/core";
+import { type ContainerSpec, definePlugin, envSchema, z } from "@clnrm/core";
 import {
-  deadlineFor,
   hfServerSpec,
   hfTokenEnvSchema,
-  http,
-  httpHealth,
-  httpOkCheck,
+  httpJsonCheck,
+  httpServerPlugin,
   modelCacheSchema,
-  runWithGpu,
   waitUntilReady,
   warnIfHfTokenMissing,
   warnIfModelsShortOfMemory,
@@ -75,10 +72,6 @@ export function toContainerSpec(config: TgiConfig, hostEnv: Readonly<Record<stri
   return spec;
 }
 
-interface TgiData {
-  origin: string;
-}
-
 export default definePlugin({
   type: "tgi",
   description: "Hugging Face Text Generation Inference: model_id, quantization, sharding over GPUs, HF token, cached downloads",
@@ -87,54 +80,27 @@ export default definePlugin({
   outputs: () => ["url", "internal_url", "host", "port", "model", "container"],
   defaults: { startupTimeoutMs: 15 * 60_000 },
   create(config) {
-    return {
-      async start(ctx) {
-        const deadline = deadlineFor(ctx);
+    return httpServerPlugin({
+      port: TGI_PORT,
+      readinessPath: READINESS_PATH,
+      what: `tgi to load ${config.model_id}`,
+      timeoutMessage: `tgi did not load model '${config.model_id}' in time`,
+      gpu: (spec) => (spec.gpus ? "required" : "off"),
+      cpuSetting: "gpus = 0",
+      async prepare(ctx) {
         warnIfHfTokenMissing(ctx.log, config.hf_token_env);
         await warnIfModelsShortOfMemory(ctx, [config.model_id]);
-        const spec = toContainerSpec(config, process.env);
-        const container = await runWithGpu(ctx, spec, spec.gpus ? "required" : "off", "gpus = 0");
-        const port = container.mappedPort(TGI_PORT);
-        const origin = `http://${container.host}:${port}`;
-        await waitUntilReady({
-          ctx,
-          container,
-          deadline,
-          what: `tgi to load ${config.model_id}`,
-          timeoutMessage: `tgi did not load model '${config.model_id}' in time`,
-          check: httpOkCheck(origin, READINESS_PATH),
-        });
-        await waitUntilReady({
-          ctx,
-          container,
-          deadline,
+      },
+      spec: () => toContainerSpec(config, process.env),
+      ready: (server) =>
+        waitUntilReady({
+          ...server,
           what: `tgi to report ${config.model_id}`,
           timeoutMessage: `tgi does not report model '${config.model_id}' in ${INFO_PATH}`,
           timeoutHint: "the server is up but serves another model: check model_id",
-          check: async () => {
-            const r = await http(`${origin}${INFO_PATH}`, { timeoutMs: 3_000 });
-            if (!r.ok) return `GET ${INFO_PATH} answered ${r.status}`;
-            const id = ((await r.json()) as { model_id?: string }).model_id ?? "";
-            return id === config.model_id || `model_id is '${id}'`;
-          },
-        });
-        const outputs: Outputs = {
-          url: origin,
-          internal_url: `http://${ctx.service}:${TGI_PORT}`,
-          host: container.host,
-          port,
-          model: config.model_id,
-          container: container.name,
-        };
-        const data: TgiData = { origin };
-        return { service: ctx.service, primary: container, containers: [container], outputs, data };
-      },
-      async healthCheck(handle: ServiceHandle) {
-        return httpHealth(handle.primary, (handle.data as TgiData | undefined)?.origin, READINESS_PATH);
-      },
-      async stop(handle) {
-        await Promise.all(handle.containers.map((c) => c.remove()));
-      },
-    };
+          check: httpJsonCheck<{ model_id?: string }>(server.origin, INFO_PATH, (body) => body.model_id === config.model_id || `model_id is '${body.model_id ?? ""}'`),
+        }),
+      outputs: () => ({ model: config.model_id }),
+    });
   },
 });

@@ -1,13 +1,10 @@
-import { type ContainerSpec, definePlugin, envSchema, type Outputs, type ServiceHandle, z } from "@clnrm/core";
+import { type ContainerSpec, definePlugin, envSchema, z } from "@clnrm/core";
 import {
-  deadlineFor,
   hfServerSpec,
   hfTokenEnvSchema,
-  http,
-  httpHealth,
-  httpOkCheck,
+  httpJsonCheck,
+  httpServerPlugin,
   modelCacheSchema,
-  runWithGpu,
   waitUntilReady,
   warnIfHfTokenMissing,
   warnIfModelsShortOfMemory,
@@ -68,10 +65,6 @@ export function toContainerSpec(config: VllmConfig, hostEnv: Readonly<Record<str
   return spec;
 }
 
-interface VllmData {
-  origin: string;
-}
-
 export default definePlugin({
   type: "vllm",
   description: "vLLM OpenAI-compatible server (vllm/vllm-openai): model, GPUs/tensor parallelism, HF token, cached downloads",
@@ -80,54 +73,31 @@ export default definePlugin({
   outputs: () => ["url", "internal_url", "host", "port", "model", "container"],
   defaults: { startupTimeoutMs: 15 * 60_000 },
   create(config) {
-    return {
-      async start(ctx) {
-        const deadline = deadlineFor(ctx);
+    return httpServerPlugin({
+      port: VLLM_PORT,
+      readinessPath: READINESS_PATH,
+      urlPath: "/v1",
+      what: `vllm to load ${config.model}`,
+      timeoutMessage: `vllm did not load model '${config.model}' in time`,
+      gpu: config.gpus > 0 ? "required" : "off",
+      cpuSetting: "gpus = 0",
+      async prepare(ctx) {
         warnIfHfTokenMissing(ctx.log, config.hf_token_env);
         await warnIfModelsShortOfMemory(ctx, [config.model]);
-        const spec = toContainerSpec(config, process.env);
-        const container = await runWithGpu(ctx, spec, config.gpus > 0 ? "required" : "off", "gpus = 0");
-        const port = container.mappedPort(VLLM_PORT);
-        const origin = `http://${container.host}:${port}`;
-        await waitUntilReady({
-          ctx,
-          container,
-          deadline,
-          what: `vllm to load ${config.model}`,
-          timeoutMessage: `vllm did not load model '${config.model}' in time`,
-          check: httpOkCheck(origin, READINESS_PATH),
-        });
-        await waitUntilReady({
-          ctx,
-          container,
-          deadline,
+      },
+      spec: () => toContainerSpec(config, process.env),
+      ready: (server) =>
+        waitUntilReady({
+          ...server,
           what: `vllm to list ${config.model}`,
           timeoutMessage: `vllm does not list model '${config.model}' in ${MODELS_PATH}`,
           timeoutHint: "the server is up but serves another model name: check `model` and --served-model-name in extra_args",
-          check: async () => {
-            const r = await http(`${origin}${MODELS_PATH}`, { timeoutMs: 3_000 });
-            if (!r.ok) return `GET ${MODELS_PATH} answered ${r.status}`;
-            const ids = (((await r.json()) as { data?: Array<{ id?: string }> }).data ?? []).map((m) => m.id ?? "");
+          check: httpJsonCheck<{ data?: Array<{ id?: string }> }>(server.origin, MODELS_PATH, (body) => {
+            const ids = (body.data ?? []).map((m) => m.id ?? "");
             return ids.includes(config.model) || `listed: ${ids.join(", ") || "none"}`;
-          },
-        });
-        const outputs: Outputs = {
-          url: `${origin}/v1`,
-          internal_url: `http://${ctx.service}:${VLLM_PORT}/v1`,
-          host: container.host,
-          port,
-          model: config.model,
-          container: container.name,
-        };
-        const data: VllmData = { origin };
-        return { service: ctx.service, primary: container, containers: [container], outputs, data };
-      },
-      async healthCheck(handle: ServiceHandle) {
-        return httpHealth(handle.primary, (handle.data as VllmData | undefined)?.origin, READINESS_PATH);
-      },
-      async stop(handle) {
-        await Promise.all(handle.containers.map((c) => c.remove()));
-      },
-    };
+          }),
+        }),
+      outputs: () => ({ model: config.model }),
+    });
   },
 });

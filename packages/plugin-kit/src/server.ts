@@ -1,0 +1,102 @@
+import type { ContainerSpec, Outputs, RunningContainer, ServicePlugin, StartContext } from "@clnrm/core";
+import { type GpuMode, runWithGpu } from "./gpu.js";
+import { http, httpHealth, httpOkCheck } from "./http.js";
+import { deadlineFor, waitUntilReady } from "./wait.js";
+
+/** A handle's `data` for a service that is one HTTP server container. */
+export interface HttpServerData {
+  /** `http://host:port` of the server, as the host reaches it. */
+  readonly origin: string;
+}
+
+/** An HTTP server container that answered its readiness path, as `ready` and `outputs` see it. */
+export interface StartedServer {
+  readonly ctx: StartContext;
+  readonly container: RunningContainer;
+  /** `http://host:port` (from the host). */
+  readonly origin: string;
+  /** When the plugin's own waits must end (deadlineFor, taken as the start began). */
+  readonly deadline: number;
+}
+
+export interface HttpServerOptions {
+  /** The port the server listens on in the container. */
+  readonly port: number;
+  /** GET path that answers 2xx once the server is up; also the health check. */
+  readonly readinessPath: string;
+  /** For progress lines and errors while waiting for readinessPath: "vllm to load facebook/opt-125m". */
+  readonly what: string;
+  /** The TimeoutError's message if readinessPath never answers 2xx (default: `<what> did not finish within <t>`). */
+  readonly timeoutMessage?: string;
+  /** Appended to the `url` and `internal_url` outputs ("/v1"). */
+  readonly urlPath?: string;
+  /** GPU request handling (see runWithGpu); `cpuSetting` names the config that turns the GPU off ("gpus = 0"). */
+  readonly gpu: GpuMode | ((spec: ContainerSpec) => GpuMode);
+  readonly cpuSetting: string;
+  /** Runs before the container starts (warnings about tokens and memory, for example). */
+  prepare?(ctx: StartContext): void | Promise<void>;
+  /** The container to run; called at each start (it may read the host environment). */
+  spec(ctx: StartContext): ContainerSpec;
+  /** Runs once readinessPath answers: pull models, check the server lists the right one. */
+  ready?(server: StartedServer): Promise<void>;
+  /** Outputs besides url, internal_url, host, port and container ("model", for example). */
+  outputs?(server: StartedServer): Outputs;
+}
+
+/**
+ * The ServicePlugin of a service that is one HTTP server container (an LLM server): `start` runs
+ * `spec` with the GPU handling of runWithGpu, waits until GET readinessPath answers 2xx, then
+ * `ready`; the handle's outputs are `url`, `internal_url`, `host`, `port`, `container` and
+ * `outputs(...)`. The health check is "container running and GET readinessPath answers 2xx". No
+ * stop: the lifecycle removes the container.
+ */
+export function httpServerPlugin(o: HttpServerOptions): ServicePlugin<HttpServerData> {
+  return {
+    async start(ctx) {
+      const deadline = deadlineFor(ctx);
+      await o.prepare?.(ctx);
+      const spec = o.spec(ctx);
+      const container = await runWithGpu(ctx, spec, typeof o.gpu === "function" ? o.gpu(spec) : o.gpu, o.cpuSetting);
+      const port = container.mappedPort(o.port);
+      const origin = `http://${container.host}:${port}`;
+      await waitUntilReady({
+        ctx,
+        container,
+        deadline,
+        what: o.what,
+        ...(o.timeoutMessage ? { timeoutMessage: o.timeoutMessage } : {}),
+        check: httpOkCheck(origin, o.readinessPath),
+      });
+      const server: StartedServer = { ctx, container, origin, deadline };
+      await o.ready?.(server);
+      const path = o.urlPath ?? "";
+      const outputs: Outputs = {
+        url: `${origin}${path}`,
+        internal_url: `http://${ctx.service}:${o.port}${path}`,
+        host: container.host,
+        port,
+        container: container.name,
+        ...o.outputs?.(server),
+      };
+      return { service: ctx.service, primary: container, containers: [container], outputs, data: { origin } };
+    },
+    healthCheck(handle) {
+      return httpHealth(handle.primary, handle.data?.origin, o.readinessPath);
+    },
+  };
+}
+
+/**
+ * A `waitUntilReady` check: GET origin+path answers 2xx with JSON for which `accept` returns true
+ * (else its reason); a non-2xx answer is the reason `GET <path> answered <status>`.
+ */
+export function httpJsonCheck<T>(origin: string, path: string, accept: (body: T) => true | string, timeoutMs = 3_000): () => Promise<true | string> {
+  return async () => {
+    const r = await http(`${origin}${path}`, { timeoutMs });
+    if (!r.ok) {
+      await r.body?.cancel();
+      return `GET ${path} answered ${r.status}`;
+    }
+    return accept((await r.json()) as T);
+  };
+}
