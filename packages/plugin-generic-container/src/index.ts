@@ -15,7 +15,6 @@ import {
   portSchema,
   type RunningContainer,
   runOptions,
-  type ServiceHandle,
   sleep,
   volumeSchema,
   volumesToMounts,
@@ -146,7 +145,7 @@ export default definePlugin({
           notices: describeSpecNotices(spec),
         };
       },
-      async healthCheck(handle: ServiceHandle) {
+      async healthCheck(handle) {
         if (completed !== undefined) return HealthStatus.completed(completed);
         const c = handle.primary;
         if (!c) return HealthStatus.unknown("no container");
@@ -165,9 +164,6 @@ export default definePlugin({
           if (left <= 0 || config.keep_alive === true) return HealthStatus.healthy();
           await sleep(Math.min(50, left));
         }
-      },
-      async stop(handle) {
-        await Promise.all(handle.containers.map((c) => c.remove()));
       },
     };
   },

@@ -155,7 +155,6 @@ describe("abandoned start", () => {
         return new Promise<ServiceHandle>(() => {}); // and never returns
       },
       healthCheck: (h) => inner.healthCheck(h),
-      stop: (h, c) => inner.stop(h, c),
     };
     const lc = lifecycleFor(service, stubborn, { startMs });
     const t0 = performance.now();

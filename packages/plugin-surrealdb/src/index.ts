@@ -9,7 +9,6 @@ import {
   type Outputs,
   type RunningContainer,
   runOptions,
-  type ServiceHandle,
   ValidationError,
   z,
 } from "@clnrm/core";
@@ -272,9 +271,9 @@ export default definePlugin({
         const data: SurrealData = { url };
         return { service: ctx.service, primary: container, containers: [container], outputs, data };
       },
-      async healthCheck(handle: ServiceHandle) {
+      async healthCheck(handle) {
         const c = handle.primary;
-        const data = handle.data as SurrealData | undefined;
+        const data = handle.data;
         if (!c || !data) return HealthStatus.unknown("no container");
         try {
           const res = await fetch(`${data.url}/health`, { signal: AbortSignal.timeout(5_000) });
@@ -286,9 +285,6 @@ export default definePlugin({
           if (state && !state.running) return HealthStatus.unhealthy(`container exited with code ${state.exitCode ?? "?"}`);
           return HealthStatus.unhealthy(`GET /health failed: ${scrub(oneLine(err instanceof Error ? err.message : String(err)), config.pass)}`);
         }
-      },
-      async stop(handle) {
-        await Promise.all(handle.containers.map((c) => c.remove()));
       },
     };
   },
