@@ -1,9 +1,12 @@
+// Opt-in, for a program's entry point (the clnrm CLI's bin.ts calls it first thing): importing this
+// module or @clnrm/docker changes nothing; only `deferOptionalDependencies()` patches the loader.
+//
 // testcontainers' main module requires everything it could ever use: an HTTP client (undici),
 // archivers, docker-compose, file locks, an SSH port forwarder, a properties-file reader, and
 // through dockerode a gRPC/protobuf stack for BuildKit sessions, ssh2 for ssh:// hosts, tar-fs,
 // zlib and https. clnrm needs none of them to start a container, yet importing testcontainers
-// took ~430 ms here, ~120 ms without them. This module, imported before testcontainers, makes
-// exactly those requires lazy: they return a proxy that loads the real module on first use, so a
+// took ~430 ms here, ~120 ms without them. `deferOptionalDependencies()`, called before testcontainers
+// is loaded, makes exactly those requires lazy: they return a proxy that loads the real module on first use, so a
 // run that uses an HTTP health check loads undici then, and one that never does, never does.
 //
 // Only the requires listed below, and only when made from inside those three packages, are
@@ -69,18 +72,23 @@ export function lazyModule(id: string, load: () => unknown): unknown {
   return proxy;
 }
 
-function install(): void {
-  if (process.env.CLNRM_EAGER_DEPS === "1") return;
+/**
+ * Makes the requires listed in DEFERRED lazy for the rest of the process (it replaces
+ * Module.prototype.require with a wrapper that passes every other require through). For a program's
+ * entry point, before anything loads testcontainers; a library must not call it. Idempotent;
+ * CLNRM_EAGER_DEPS=1 makes it do nothing. Returns whether the hook is installed.
+ */
+export function deferOptionalDependencies(): boolean {
+  if (process.env.CLNRM_EAGER_DEPS === "1") return false;
   const Module = createRequire(import.meta.url)("node:module") as RequireHost;
   const proto = Module.prototype;
   const original = proto.require;
-  if ((original as { clnrmLazy?: boolean }).clnrmLazy) return;
+  if ((original as { clnrmLazy?: boolean }).clnrmLazy) return true;
   const patched = function (this: { filename?: string }, id: string): unknown {
     if (deferred(this.filename, id)) return lazyModule(id, () => original.call(this, id));
     return original.call(this, id);
   };
   (patched as { clnrmLazy?: boolean }).clnrmLazy = true;
   proto.require = patched;
+  return true;
 }
-
-install();

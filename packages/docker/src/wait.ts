@@ -1,7 +1,9 @@
-import { type HealthProbe, UserRegex } from "@clnrm/core";
+// The readiness wait at start: testcontainers WaitStrategy objects (only its types are used here).
+import type { HealthProbe } from "@clnrm/core";
 import type Dockerode from "dockerode";
-import { type BoundPorts, Wait, type WaitStrategy } from "testcontainers";
-import { demux, execIn, tcpOpen } from "./util.js";
+import type { BoundPorts, WaitStrategy } from "testcontainers";
+import { type ProbeTarget, checkProbe } from "./probe.js";
+import { demux, execIn } from "./util.js";
 
 /** testcontainers does not export AbstractWaitStrategy; this is the same small base. */
 abstract class BaseWait implements WaitStrategy {
@@ -51,15 +53,31 @@ export class Tracked extends BaseWait {
   }
 }
 
-/** Polls `check` until it returns true; gives up early if the container exits. */
-class PollWait extends BaseWait {
-  constructor(readonly check: (c: Dockerode.Container, ports: BoundPorts) => Promise<boolean>) {
+/**
+ * Polls the probe (the same check as a started container's probe(), see probe.ts) every 100 ms until
+ * it passes; gives up early if the container exits. Our own polling rather than testcontainers'
+ * strategies: Wait.forListeningPorts() checks every port through a shell inside the container,
+ * Wait.forSuccessfulCommand() runs `/bin/sh -c` (busybox/distroless images have no bash, some no
+ * shell at all), and one implementation means the wait and probe() cannot disagree.
+ */
+class ProbeWait extends BaseWait {
+  constructor(
+    readonly probe: HealthProbe,
+    readonly host: string,
+  ) {
     super();
   }
   async waitUntilReady(container: Dockerode.Container, boundPorts: BoundPorts): Promise<void> {
+    const target: ProbeTarget = {
+      host: this.host,
+      port: (p) => boundPorts.getBinding(p),
+      exec: async (command, timeoutMs) => (await execIn(container, command, { timeoutMs })).exitCode,
+      logs: async () => demux(await container.logs({ follow: false, stdout: true, stderr: true })),
+    };
+    const httpTimeoutMs = Math.max(100, Math.min(2_000, this.timeoutMs / 3));
     const deadline = Date.now() + this.timeoutMs;
     for (let i = 0; ; i++) {
-      if (await this.check(container, boundPorts).catch(() => false)) return;
+      if (await checkProbe(this.probe, target, { httpTimeoutMs }).catch(() => false)) return;
       if (i % 5 === 4) {
         const info = await container.inspect();
         if (!info.State.Running) throw new Error(`container exited with code ${info.State.ExitCode}`);
@@ -70,29 +88,10 @@ class PollWait extends BaseWait {
   }
 }
 
-/**
- * The testcontainers wait strategy for a probe. http and log use testcontainers' own strategies;
- * tcp and exec poll with our own checks, because Wait.forListeningPorts() checks every port through a
- * shell inside the container and Wait.forSuccessfulCommand() runs `/bin/sh -c` (busybox/distroless
- * images have no bash, some no shell at all).
- */
+/** The wait strategy for a probe: none (started is enough), or polling the probe. */
 export function waitFor(probe: HealthProbe | undefined, host: string, timeoutMs: number): WaitStrategy {
-  switch (probe?.kind) {
-    case undefined:
-      return new NoWait();
-    case "http": {
-      const want = probe.status;
-      return Wait.forHttp(probe.path ?? "/", probe.port, { abortOnContainerExit: true })
-        .forStatusCodeMatching((s) => (want === undefined ? s >= 200 && s < 400 : s === want))
-        .withReadTimeout(Math.max(100, Math.min(2_000, timeoutMs / 3)));
-    }
-    case "tcp":
-      return new PollWait(async (_c, ports) => tcpOpen(host, ports.getBinding(probe.port)));
-    case "exec":
-      return new PollWait(async (c) => (await execIn(c, probe.command, { timeoutMs: 5_000 })).exitCode === 0);
-    case "log":
-      return Wait.forLogMessage(new UserRegex(probe.pattern, "m"), probe.times ?? 1);
-  }
+  const wait = probe === undefined ? new NoWait() : new ProbeWait(probe, host);
+  return wait.withStartupTimeout(timeoutMs);
 }
 
 /** "http :8080/" and friends, for messages. */

@@ -1,8 +1,11 @@
 /**
- * testcontainers' optional dependencies are loaded on first use, not when @clnrm/docker is imported.
- * The import checks run in a fresh Node process, since vitest's own may have loaded them already.
- * That the deferred modules still work when used is covered by every integration test with an HTTP
- * health check (undici) and by the archive copy tests.
+ * Importing @clnrm/docker has no global side effect: the module loader is left alone, and neither
+ * testcontainers nor dockerode is loaded until the engine is needed. The CLI's entry point opts in to
+ * deferring testcontainers' heavy optional dependencies (`deferOptionalDependencies`).
+ * Each check runs in a fresh Node process, since vitest's own may have loaded them already; the
+ * engine is needed for none (a backend is only constructed). That the deferred modules still work
+ * when used is covered by every integration test (they run in vitest with the loader untouched) and
+ * by the CLI's end-to-end tests (with the hook).
  */
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -11,33 +14,75 @@ import { describe, expect, it } from "vitest";
 import { lazyModule } from "../src/lazy-deps.js";
 
 const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+const lazyDist = fileURLToPath(new URL("../dist/lazy-deps.js", import.meta.url));
 const HEAVY = ["undici", "@grpc/grpc-js", "protobufjs", "ssh2", "archiver", "docker-compose", "proper-lockfile"];
 
-async function loadedAfterImport(env: Record<string, string> = {}): Promise<{ loaded: string[]; deferred: string[] }> {
+interface Loaded {
+  loaded: string[];
+  core: string[];
+  deferred: string[];
+  requirePatched: boolean;
+}
+
+/** In a fresh process: optionally install the hook, import the package, optionally load testcontainers; report what got loaded. */
+async function inFreshProcess(opts: { hook?: boolean; loadTestcontainers?: boolean; env?: Record<string, string> } = {}): Promise<Loaded> {
   const script = `
     import { createRequire } from "node:module";
+    const Module = createRequire(${JSON.stringify(dist)})("node:module");
+    const before = Module.prototype.require;
+    ${opts.hook ? `(await import(${JSON.stringify(lazyDist)})).deferOptionalDependencies();` : ""}
     const m = await import(${JSON.stringify(dist)});
+    const requirePatched = Module.prototype.require !== before;
+    ${opts.loadTestcontainers ? `await import("testcontainers");` : ""}
     const files = Object.keys(createRequire(${JSON.stringify(dist)}).cache);
-    const loaded = ${JSON.stringify(HEAVY)}.filter((p) => files.some((f) => f.includes("/node_modules/" + p + "/")));
-    console.log(JSON.stringify({ loaded, deferred: [...m.deferredModules].sort(), backend: typeof m.DockerBackend }));`;
-  const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, ...env } });
+    const has = (p) => files.some((f) => f.includes("/node_modules/" + p + "/"));
+    new m.DockerBackend();
+    console.log(JSON.stringify({
+      loaded: ${JSON.stringify(HEAVY)}.filter(has),
+      core: ["testcontainers", "dockerode"].filter(has),
+      deferred: [...m.deferredModules].sort(),
+      requirePatched,
+    }));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
+    env: { ...process.env, ...opts.env },
+  });
   return JSON.parse(stdout);
 }
 
-describe("lazy testcontainers dependencies", () => {
-  it("importing @clnrm/docker loads none of the heavy optional dependencies", async () => {
-    const r = await loadedAfterImport();
+describe("no global side effects on import", () => {
+  it("importing @clnrm/docker patches no loader and loads neither testcontainers nor dockerode", async () => {
+    const r = await inFreshProcess();
+    expect(r.requirePatched).toBe(false);
+    expect(r.core).toEqual([]);
+    expect(r.loaded).toEqual([]);
+    expect(r.deferred).toEqual([]);
+  });
+
+  it("without the hook, testcontainers loads its optional dependencies as it asks", async () => {
+    const r = await inFreshProcess({ loadTestcontainers: true });
+    expect(r.core).toEqual(["testcontainers", "dockerode"]);
+    expect(r.loaded).toEqual(expect.arrayContaining(["undici", "@grpc/grpc-js", "archiver"]));
+  });
+
+  it("with the CLI's hook, testcontainers loads without its heavy optional dependencies", async () => {
+    const r = await inFreshProcess({ hook: true, loadTestcontainers: true });
+    expect(r.requirePatched).toBe(true);
+    expect(r.core).toEqual(["testcontainers", "dockerode"]);
     expect(r.loaded).toEqual([]);
     expect(r.deferred).toEqual(expect.arrayContaining(["undici", "archiver", "docker-compose", "./session", "./ssh"]));
   });
 
-  it("CLNRM_EAGER_DEPS=1 loads them as testcontainers asks", async () => {
-    const r = await loadedAfterImport({ CLNRM_EAGER_DEPS: "1" });
+  it("CLNRM_EAGER_DEPS=1 turns the hook off", async () => {
+    const r = await inFreshProcess({ hook: true, loadTestcontainers: true, env: { CLNRM_EAGER_DEPS: "1" } });
+    expect(r.requirePatched).toBe(false);
     expect(r.loaded).toEqual(expect.arrayContaining(["undici", "@grpc/grpc-js", "archiver"]));
     expect(r.deferred).toEqual([]);
   });
+});
 
-  it("a lazy module loads once, on first use, and behaves like the module", () => {
+describe("lazyModule", () => {
+  it("loads once, on first use, and behaves like the module", () => {
     let loads = 0;
     const real = Object.assign((x: number) => x * 2, { named: "yes", Klass: class { v = 7 } });
     const lazy = lazyModule("fake", () => {
