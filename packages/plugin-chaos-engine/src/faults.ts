@@ -15,7 +15,7 @@ import {
   verifyNetworkScript,
 } from "./commands.js";
 import { PROXY_READY, PROXY_SCRIPT } from "./proxy.js";
-import { type ChaosConfig, hasNetworkFault, hasStress } from "./schema.js";
+import type { ChaosConfig } from "./schema.js";
 
 export type LatencyMode = "netem" | "proxy" | "none";
 
@@ -73,14 +73,136 @@ function lastLine(s: string): string {
   return lines[lines.length - 1] || "no output";
 }
 
+/** What a network kind may use while it adds its part to the plan. */
+interface NetworkPartContext {
+  readonly config: ChaosConfig;
+  readonly env: FaultEnv;
+  readonly target: Target;
+  /** The network sidecar, in the target's netns. */
+  readonly net: RunningContainer;
+  /** How latency is added to this target (set by the latency kind). */
+  mode: LatencyMode;
+}
+
 /**
- * Packet loss, latency, bandwidth, blocked ports and partitions: one iptables/tc program, run from a
- * sidecar that shares the target's network namespace (NET_ADMIN). They are one fault because they
- * share that sidecar and our chains (clnrm-TAG-*), whose rules are ordered across them; each part
- * is described by its own entry in NETWORK_PARTS.
+ * One kind of network fault (packet loss, latency, ...): its part of the network plan, which
+ * `applyNetworkScript` turns into one iptables/tc program. Adding a kind is an entry in
+ * NETWORK_KINDS and its lines in that script.
+ */
+export interface NetworkKind {
+  readonly kind: string;
+  wanted(c: ChaosConfig): boolean;
+  /** Adds this kind to the plan; may start what it needs (the latency proxy). */
+  plan(p: NetworkPlan, ctx: NetworkPartContext): Promise<void> | void;
+  describe(c: ChaosConfig, mode: LatencyMode): string;
+}
+
+const PACKET_LOSS: NetworkKind = {
+  kind: "packet_loss",
+  wanted: (c) => c.packet_loss_percent !== undefined,
+  plan: (p, { config: c }) => {
+    p.lossProbability = Number(probability(c.packet_loss_percent!));
+  },
+  describe: (c) => `${c.packet_loss_percent}% packet loss (${c.loss_direction})`,
+};
+
+const LATENCY: NetworkKind = {
+  kind: "latency",
+  wanted: (c) => c.latency_ms !== undefined,
+  async plan(p, ctx) {
+    const c = ctx.config;
+    const mode = await ctx.env.latencyMode(ctx.net);
+    ctx.mode = mode;
+    if (mode === "netem") p.netem = { latencyMs: c.latency_ms!, jitterMs: c.jitter_ms };
+    else await latencyProxy(p, ctx);
+    if (p.netem || p.redirects.length) {
+      ctx.env.log.progress(`latency on '${ctx.target.name}' through ${mode}${mode === "proxy" ? ` (ports ${p.redirects.map((r) => r.port).join(", ")})` : ""}`);
+    }
+  },
+  describe: (c, mode) => `${c.latency_ms}ms${c.jitter_ms ? ` ±${c.jitter_ms}ms` : ""} latency (${mode})`,
+};
+
+const BANDWIDTH: NetworkKind = {
+  kind: "bandwidth",
+  wanted: (c) => c.bandwidth_kbps !== undefined,
+  plan: (p, { config: c }) => {
+    p.bandwidthKbps = c.bandwidth_kbps!;
+  },
+  describe: (c) => `${c.bandwidth_kbps} kbit/s bandwidth`,
+};
+
+const BLOCK_PORTS: NetworkKind = {
+  kind: "block_ports",
+  wanted: (c) => c.block_ports.length > 0,
+  plan: (p, { config: c }) => {
+    p.blockPorts = c.block_ports;
+  },
+  describe: (c) => `ports ${c.block_ports.join(", ")} blocked`,
+};
+
+const PARTITION: NetworkKind = {
+  kind: "partition",
+  wanted: (c) => c.partition_from.length > 0,
+  plan: (p, { env }) => {
+    p.partitionIps = [...env.partitionIps];
+  },
+  describe: (c) => `cut off from ${c.partition_from.join(", ")}`,
+};
+
+/** The network kinds, in the order they are planned and described. */
+export const NETWORK_KINDS: readonly NetworkKind[] = [PACKET_LOSS, LATENCY, BANDWIDTH, BLOCK_PORTS, PARTITION];
+
+/** Latency without netem: a TCP delay proxy in the target's netns, with the target's ports redirected to it. */
+async function latencyProxy(p: NetworkPlan, ctx: NetworkPartContext): Promise<void> {
+  const { config: c, target: t, env } = ctx;
+  const ports = c.ports ?? (await listeningPorts(t, ctx.net));
+  if (ports.length === 0 && c.targets.length) {
+    throw new ValidationError(`chaos: target '${t.name}' has no port to delay`, { hint: "set ports = [...] for the latency proxy" });
+  }
+  if (ports.length === 0) {
+    // Acting on every service (no targets), one without a TCP port (a worker) has nothing for the proxy to delay.
+    env.log.warn(`no latency on '${t.name}': it listens on no TCP port for the proxy to delay (set ports = [...], or name it in targets to make this an error)`);
+    return;
+  }
+  const routes = ports.map((port, i) => ({ listen: c.proxy_port_base + i, target: port }));
+  const clash = routes.find((r) => ports.includes(r.listen));
+  if (clash) throw new ValidationError(`chaos: proxy port ${clash.listen} is one of the target's ports`, { hint: "set proxy_port_base to a free range" });
+  await env.run({
+    image: c.proxy_image,
+    networkOf: t.container.id,
+    // Its own uid: the loopback rules tell the proxy's upstream connection apart by it.
+    user: `${PROXY_UID}:${PROXY_UID}`,
+    entrypoint: ["node"],
+    command: ["-e", PROXY_SCRIPT],
+    env: { CLNRM_CHAOS_PROXY: JSON.stringify({ routes, latency: c.latency_ms, jitter: c.jitter_ms }) },
+    health: { kind: "log", pattern: PROXY_READY },
+    labels: { "clnrm.chaos.target": t.name, "clnrm.chaos.role": "proxy" },
+  });
+  p.redirects = routes.map((r) => ({ port: r.target, to: r.listen }));
+  p.proxyUid = PROXY_UID;
+}
+
+async function listeningPorts(t: Target, net: RunningContainer): Promise<number[]> {
+  const published = Object.keys(t.container.ports).map(Number);
+  if (published.length) return published;
+  // A target started without a health check may not listen yet: look again for a few seconds.
+  for (let i = 0; ; i++) {
+    const r = await net.exec(["sh", "-c", LISTEN_PORTS_SCRIPT], { timeoutMs: SIDE_TIMEOUT });
+    const ports = parseListenPorts(r.stdout);
+    if (ports.length || i >= 20) return ports;
+    await new Promise((done) => setTimeout(done, 250));
+  }
+}
+
+/**
+ * The network kinds a config asks for, as one fault: one iptables/tc program (from the kinds'
+ * plan), run from a sidecar that shares the target's network namespace (NET_ADMIN). The kinds are
+ * applied together because they share that sidecar and our chains (clnrm-TAG-*), whose rules are
+ * ordered across kinds, and are removed and verified together ("no clnrm-TAG- chain, no netem/tbf").
  */
 class NetworkFault implements Fault {
   readonly kind = "network";
+  readonly kinds: readonly NetworkKind[];
   #net: RunningContainer | undefined;
   #plan: NetworkPlan | undefined;
   #mode: LatencyMode = "none";
@@ -88,78 +210,20 @@ class NetworkFault implements Fault {
   constructor(
     readonly config: ChaosConfig,
     readonly target: Target,
-  ) {}
+  ) {
+    this.kinds = NETWORK_KINDS.filter((k) => k.wanted(config));
+  }
 
   async prepare(env: FaultEnv): Promise<void> {
     const c = this.config;
     const t = this.target;
-    const labels = { "clnrm.chaos.target": t.name };
-    const net = await env.run({ image: c.sidecar_image, networkOf: t.container.id, capAdd: ["NET_ADMIN"], keepAlive: true, labels: { ...labels, "clnrm.chaos.role": "net" } });
+    const net = await env.run({ image: c.sidecar_image, networkOf: t.container.id, capAdd: ["NET_ADMIN"], keepAlive: true, labels: { "clnrm.chaos.target": t.name, "clnrm.chaos.role": "net" } });
     this.#net = net;
-    const plan: NetworkPlan = {
-      tag: env.tag,
-      iface: c.interface,
-      lossDirection: c.loss_direction,
-      blockPorts: c.block_ports,
-      blockAction: c.block_action,
-      partitionIps: [...env.partitionIps],
-      redirects: [],
-    };
-    if (c.packet_loss_percent !== undefined) plan.lossProbability = Number(probability(c.packet_loss_percent));
-    if (c.bandwidth_kbps !== undefined) plan.bandwidthKbps = c.bandwidth_kbps;
-    if (c.latency_ms !== undefined) {
-      const mode = await env.latencyMode(net);
-      this.#mode = mode;
-      if (mode === "netem") plan.netem = { latencyMs: c.latency_ms, jitterMs: c.jitter_ms };
-      else await this.#proxy(env, net, plan, labels);
-      if (plan.netem || plan.redirects.length) {
-        env.log.progress(`latency on '${t.name}' through ${mode}${mode === "proxy" ? ` (ports ${plan.redirects.map((r) => r.port).join(", ")})` : ""}`);
-      }
-    }
+    const plan: NetworkPlan = { tag: env.tag, iface: c.interface, lossDirection: c.loss_direction, blockPorts: [], blockAction: c.block_action, partitionIps: [], redirects: [] };
+    const ctx: NetworkPartContext = { config: c, env, target: t, net, mode: "none" };
+    for (const kind of this.kinds) await kind.plan(plan, ctx);
+    this.#mode = ctx.mode;
     this.#plan = plan;
-  }
-
-  /** Latency without netem: a TCP delay proxy in the target's netns, with the target's ports redirected to it. */
-  async #proxy(env: FaultEnv, net: RunningContainer, plan: NetworkPlan, labels: Record<string, string>): Promise<void> {
-    const c = this.config;
-    const t = this.target;
-    const ports = c.ports ?? (await this.#ports(net));
-    if (ports.length === 0 && c.targets.length) {
-      throw new ValidationError(`chaos: target '${t.name}' has no port to delay`, { hint: "set ports = [...] for the latency proxy" });
-    }
-    if (ports.length === 0) {
-      // Acting on every service (no targets), one without a TCP port (a worker) has nothing for the proxy to delay.
-      env.log.warn(`no latency on '${t.name}': it listens on no TCP port for the proxy to delay (set ports = [...], or name it in targets to make this an error)`);
-      return;
-    }
-    const routes = ports.map((p, i) => ({ listen: c.proxy_port_base + i, target: p }));
-    const clash = routes.find((r) => ports.includes(r.listen));
-    if (clash) throw new ValidationError(`chaos: proxy port ${clash.listen} is one of the target's ports`, { hint: "set proxy_port_base to a free range" });
-    await env.run({
-      image: c.proxy_image,
-      networkOf: t.container.id,
-      // Its own uid: the loopback rules tell the proxy's upstream connection apart by it.
-      user: `${PROXY_UID}:${PROXY_UID}`,
-      entrypoint: ["node"],
-      command: ["-e", PROXY_SCRIPT],
-      env: { CLNRM_CHAOS_PROXY: JSON.stringify({ routes, latency: c.latency_ms, jitter: c.jitter_ms }) },
-      health: { kind: "log", pattern: PROXY_READY },
-      labels: { ...labels, "clnrm.chaos.role": "proxy" },
-    });
-    plan.redirects = routes.map((r) => ({ port: r.target, to: r.listen }));
-    plan.proxyUid = PROXY_UID;
-  }
-
-  async #ports(net: RunningContainer): Promise<number[]> {
-    const published = Object.keys(this.target.container.ports).map(Number);
-    if (published.length) return published;
-    // A target started without a health check may not listen yet: look again for a few seconds.
-    for (let i = 0; ; i++) {
-      const r = await net.exec(["sh", "-c", LISTEN_PORTS_SCRIPT], { timeoutMs: SIDE_TIMEOUT });
-      const ports = parseListenPorts(r.stdout);
-      if (ports.length || i >= 20) return ports;
-      await new Promise((done) => setTimeout(done, 250));
-    }
   }
 
   get #qdisc(): boolean {
@@ -193,22 +257,13 @@ class NetworkFault implements Fault {
   }
 }
 
-/** The parts of the network fault, in the order they are described. */
-const NETWORK_PARTS: readonly { kind: string; describe(c: ChaosConfig, mode: LatencyMode): string | undefined }[] = [
-  { kind: "packet_loss", describe: (c) => (c.packet_loss_percent !== undefined ? `${c.packet_loss_percent}% packet loss (${c.loss_direction})` : undefined) },
-  { kind: "latency", describe: (c, mode) => (c.latency_ms !== undefined ? `${c.latency_ms}ms${c.jitter_ms ? ` ±${c.jitter_ms}ms` : ""} latency (${mode})` : undefined) },
-  { kind: "bandwidth", describe: (c) => (c.bandwidth_kbps !== undefined ? `${c.bandwidth_kbps} kbit/s bandwidth` : undefined) },
-  { kind: "block_ports", describe: (c) => (c.block_ports.length ? `ports ${c.block_ports.join(", ")} blocked` : undefined) },
-  { kind: "partition", describe: (c) => (c.partition_from.length ? `cut off from ${c.partition_from.join(", ")}` : undefined) },
-];
-
 const NETWORK: FaultKind = {
   kind: "network",
-  wanted: hasNetworkFault,
+  wanted: (c) => NETWORK_KINDS.some((k) => k.wanted(c)),
   create: (config, target) => new NetworkFault(config, target),
   describe: (c, mode) =>
-    NETWORK_PARTS.map((p) => p.describe(c, mode))
-      .filter((s) => s !== undefined)
+    NETWORK_KINDS.filter((k) => k.wanted(c))
+      .map((k) => k.describe(c, mode))
       .join(", "),
 };
 
@@ -254,9 +309,7 @@ class StressFault implements Fault {
     if (!this.#in) return;
     const c = this.config;
     const plan: StressPlan = {};
-    if (c.cpu) plan.cpu = { percent: c.cpu.stress_percent, workers: c.cpu.workers };
-    if (c.memory) plan.memoryMb = c.memory.stress_mb;
-    if (c.io) plan.ioWorkers = c.io.workers;
+    for (const kind of STRESS_KINDS) if (kind.wanted(c)) kind.plan(plan, c);
     if (c.duration !== undefined) plan.timeoutMs = c.duration + 5_000;
     const r = await this.#in.exec(["sh", "-c", stressStartScript(plan)], { timeoutMs: SIDE_TIMEOUT });
     const pid = Number(r.stdout.trim());
@@ -286,17 +339,52 @@ class StressFault implements Fault {
   }
 }
 
+/** One kind of stress (cpu, memory, disk I/O): its part of the stress-ng command. */
+export interface StressKind {
+  readonly kind: string;
+  wanted(c: ChaosConfig): boolean;
+  plan(p: StressPlan, c: ChaosConfig): void;
+  describe(c: ChaosConfig): string;
+}
+
+const CPU: StressKind = {
+  kind: "cpu",
+  wanted: (c) => c.cpu !== undefined,
+  plan: (p, c) => {
+    p.cpu = { percent: c.cpu!.stress_percent, workers: c.cpu!.workers };
+  },
+  describe: (c) => `cpu ${c.cpu!.stress_percent}% x ${c.cpu!.workers || "all"}`,
+};
+
+const MEMORY: StressKind = {
+  kind: "memory",
+  wanted: (c) => c.memory !== undefined,
+  plan: (p, c) => {
+    p.memoryMb = c.memory!.stress_mb;
+  },
+  describe: (c) => `memory ${c.memory!.stress_mb} MiB`,
+};
+
+const DISK_IO: StressKind = {
+  kind: "disk_io",
+  wanted: (c) => c.io !== undefined,
+  plan: (p, c) => {
+    p.ioWorkers = c.io!.workers;
+  },
+  describe: (c) => `io x ${c.io!.workers}`,
+};
+
+/** The stress kinds, in the order they are described. */
+export const STRESS_KINDS: readonly StressKind[] = [CPU, MEMORY, DISK_IO];
+
 const STRESS: FaultKind = {
   kind: "stress",
-  wanted: hasStress,
+  wanted: (c) => STRESS_KINDS.some((k) => k.wanted(c)),
   create: (config, target) => new StressFault(config, target),
-  describe: (c) => {
-    const parts: string[] = [];
-    if (c.cpu) parts.push(`cpu ${c.cpu.stress_percent}% x ${c.cpu.workers || "all"}`);
-    if (c.memory) parts.push(`memory ${c.memory.stress_mb} MiB`);
-    if (c.io) parts.push(`io x ${c.io.workers}`);
-    return parts.join(", ");
-  },
+  describe: (c) =>
+    STRESS_KINDS.filter((k) => k.wanted(c))
+      .map((k) => k.describe(c))
+      .join(", "),
 };
 
 /** Freezes the target for the window (docker pause / unpause). */

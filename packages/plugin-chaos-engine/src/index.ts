@@ -4,7 +4,20 @@ import { type ChaosConfig, configSchema } from "./schema.js";
 
 export * from "./commands.js";
 export { ChaosEngine } from "./engine.js";
-export { describe as describeFaults, FAULT_KINDS, type Fault, type FaultEnv, type FaultKind, faultsFor, type LatencyMode, type Target } from "./faults.js";
+export {
+  describe as describeFaults,
+  FAULT_KINDS,
+  type Fault,
+  type FaultEnv,
+  type FaultKind,
+  faultsFor,
+  type LatencyMode,
+  NETWORK_KINDS,
+  type NetworkKind,
+  STRESS_KINDS,
+  type StressKind,
+  type Target,
+} from "./faults.js";
 export { PROXY_READY, PROXY_SCRIPT } from "./proxy.js";
 export { type ChaosConfig, configSchema, DEFAULT_PROXY_IMAGE, DEFAULT_SIDECAR_IMAGE } from "./schema.js";
 

@@ -25,7 +25,7 @@ const withTarget = definePlugin({
       healthCheck: (h) => inner.healthCheck(h),
       async stop(h, ctx) {
         const { containers, ...rest } = h;
-        await inner.stop({ ...rest, containers: containers.slice(0, -1) }, ctx);
+        await inner.stop!({ ...rest, containers: containers.slice(0, -1) }, ctx);
         await containers.at(-1)?.remove();
       },
     };

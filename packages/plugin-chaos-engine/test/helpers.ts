@@ -89,7 +89,7 @@ export async function startChaos(env: Env, raw: Record<string, unknown>, service
     services: map,
   };
   const handle = await plugin.start(ctx);
-  const stop = () => plugin.stop(handle, { service: "chaos", runId: env.runId, log: env.log });
+  const stop = () => plugin.stop!(handle, { service: "chaos", runId: env.runId, log: env.log });
   return { plugin, handle, stop };
 }
 

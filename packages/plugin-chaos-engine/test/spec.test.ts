@@ -8,10 +8,12 @@ import chaos, {
   describeFaults,
   FAULT_KINDS,
   faultsFor,
+  NETWORK_KINDS,
   parseListenPorts,
   PROXY_UID,
   probability,
   removeNetworkScript,
+  STRESS_KINDS,
   stressArgs,
   tbfArgs,
   verifyNetworkScript,
@@ -136,6 +138,11 @@ describe("chaos_engine config and commands (no Docker)", () => {
     const target = { name: "web", container: {} as RunningContainer };
     const kinds = (v: unknown) => faultsFor(configSchema.parse(v), target).map((f) => f.kind);
     expect(FAULT_KINDS.map((k) => k.kind)).toEqual(["network", "stress", "pause", "kill"]);
+    // Network and stress kinds are parts of one program each (one iptables/tc script, one stress-ng).
+    expect(NETWORK_KINDS.map((k) => k.kind)).toEqual(["packet_loss", "latency", "bandwidth", "block_ports", "partition"]);
+    expect(STRESS_KINDS.map((k) => k.kind)).toEqual(["cpu", "memory", "disk_io"]);
+    const net = faultsFor(configSchema.parse({ bandwidth_kbps: 64, partition_from: ["db"] }), target)[0] as { kinds?: readonly { kind: string }[] };
+    expect(net.kinds?.map((k) => k.kind)).toEqual(["bandwidth", "partition"]);
     expect(kinds({ latency_ms: 100, cpu: {} })).toEqual(["network", "stress"]);
     expect(kinds({ pause: true, memory: { stress_mb: 1 } })).toEqual(["stress", "pause"]);
     expect(kinds({ block_ports: [80], partition_from: ["db"] })).toEqual(["network"]);
