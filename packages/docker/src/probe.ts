@@ -1,6 +1,6 @@
 // One health probe check, used by both the readiness wait at start (wait.ts) and a started
 // container's probe() (container.ts): the same spec means the same check.
-import { type HealthProbe, UserRegex } from "@clnrm/core";
+import { type HealthProbe, httpProbeHeaders, UserRegex } from "@clnrm/core";
 import { tcpOpen } from "./util.js";
 
 /** What a check needs from a container, however it is reached. */
@@ -27,6 +27,7 @@ export async function checkProbe(probe: HealthProbe, target: ProbeTarget, option
   switch (probe.kind) {
     case "http": {
       const res = await fetch(`http://${target.host}:${target.port(probe.port)}${probe.path ?? "/"}`, {
+        headers: httpProbeHeaders(probe),
         signal: AbortSignal.timeout(options.httpTimeoutMs ?? 2_000),
         redirect: "manual",
       });
