@@ -11,9 +11,10 @@ export {
   hfTokenEnv,
   hfTokenEnvSchema,
   modelMemoryGiB,
+  warnForHfModel,
   warnIfHfTokenMissing,
   warnIfModelsShortOfMemory,
   warnIfShortOfMemory,
 } from "./models.js";
-export { type HttpServerData, type HttpServerOptions, httpJsonCheck, httpServerPlugin, type StartedServer } from "./server.js";
+export { HTTP_SERVER_OUTPUTS, type HttpServerData, type HttpServerOptions, httpJsonCheck, httpServerPlugin, type ServedModelCheck, type StartedServer } from "./server.js";
 export { deadlineFor, type WaitOptions, waitUntilReady } from "./wait.js";

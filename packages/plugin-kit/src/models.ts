@@ -63,6 +63,15 @@ export function warnIfHfTokenMissing(log: PluginLogger, hfTokenEnvName: string |
   return true;
 }
 
+/**
+ * The start-time warnings of a Hugging Face model server (vllm, tgi): `hf_token_env` names an unset
+ * host variable; the model needs more memory than the engine has.
+ */
+export async function warnForHfModel(ctx: StartContext, model: string, hfTokenEnvName: string | undefined): Promise<void> {
+  warnIfHfTokenMissing(ctx.log, hfTokenEnvName);
+  await warnIfModelsShortOfMemory(ctx, [model]);
+}
+
 /** Env entries carrying the token (both names the HF libraries read), or {} when it is not set. */
 export function hfTokenEnv(token: string | undefined): Record<string, string> {
   if (!token) return {};

@@ -3,6 +3,9 @@ import { type GpuMode, runWithGpu } from "./gpu.js";
 import { http, httpHealth, httpOkCheck } from "./http.js";
 import { deadlineFor, waitUntilReady } from "./wait.js";
 
+/** The outputs every httpServerPlugin handle has (a definition's `outputs()` lists them, plus its own). */
+export const HTTP_SERVER_OUTPUTS = ["url", "internal_url", "host", "port", "container"] as const;
+
 /** A handle's `data` for a service that is one HTTP server container. */
 export interface HttpServerData {
   /** `http://host:port` of the server, as the host reaches it. */
@@ -19,7 +22,18 @@ export interface StartedServer {
   readonly deadline: number;
 }
 
-export interface HttpServerOptions {
+/** A JSON endpoint that must name the served model once the server answers (vllm's /v1/models, tgi's /info). */
+export interface ServedModelCheck<Body> {
+  readonly path: string;
+  /** For progress lines: "vllm to list facebook/opt-125m". */
+  readonly what: string;
+  readonly timeoutMessage: string;
+  readonly timeoutHint: string;
+  /** True when the body names the model, else why not ("listed: a, b"). */
+  accept(body: Body): true | string;
+}
+
+export interface HttpServerOptions<Body = unknown> {
   /** The port the server listens on in the container. */
   readonly port: number;
   /** GET path that answers 2xx once the server is up; also the health check. */
@@ -37,7 +51,9 @@ export interface HttpServerOptions {
   prepare?(ctx: StartContext): void | Promise<void>;
   /** The container to run; called at each start (it may read the host environment). */
   spec(ctx: StartContext): ContainerSpec;
-  /** Runs once readinessPath answers: pull models, check the server lists the right one. */
+  /** Once readinessPath answers: waits until GET `serves.path` names the model. */
+  readonly serves?: ServedModelCheck<Body>;
+  /** Runs after that: pull models, for example. */
   ready?(server: StartedServer): Promise<void>;
   /** Outputs besides url, internal_url, host, port and container ("model", for example). */
   outputs?(server: StartedServer): Outputs;
@@ -45,12 +61,12 @@ export interface HttpServerOptions {
 
 /**
  * The ServicePlugin of a service that is one HTTP server container (an LLM server): `start` runs
- * `spec` with the GPU handling of runWithGpu, waits until GET readinessPath answers 2xx, then
- * `ready`; the handle's outputs are `url`, `internal_url`, `host`, `port`, `container` and
+ * `spec` with the GPU handling of runWithGpu, waits until GET readinessPath answers 2xx, then until
+ * `serves` accepts its endpoint's JSON, then runs `ready`; the handle's outputs are `url`, `internal_url`, `host`, `port`, `container` and
  * `outputs(...)`. The health check is "container running and GET readinessPath answers 2xx". No
  * stop: the lifecycle removes the container.
  */
-export function httpServerPlugin(o: HttpServerOptions): ServicePlugin<HttpServerData> {
+export function httpServerPlugin<Body = unknown>(o: HttpServerOptions<Body>): ServicePlugin<HttpServerData> {
   return {
     async start(ctx) {
       const deadline = deadlineFor(ctx);
@@ -68,6 +84,11 @@ export function httpServerPlugin(o: HttpServerOptions): ServicePlugin<HttpServer
         check: httpOkCheck(origin, o.readinessPath),
       });
       const server: StartedServer = { ctx, container, origin, deadline };
+      const { serves } = o;
+      if (serves) {
+        const { path: servesPath, accept, ...wait } = serves;
+        await waitUntilReady({ ...server, ...wait, check: httpJsonCheck(origin, servesPath, accept) });
+      }
       await o.ready?.(server);
       const path = o.urlPath ?? "";
       const outputs: Outputs = {

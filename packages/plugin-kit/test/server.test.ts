@@ -7,7 +7,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ContainerSpec, RunningContainer } from "@clnrm/core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { httpJsonCheck, httpServerPlugin, waitUntilReady } from "../src/index.js";
+import { HTTP_SERVER_OUTPUTS, httpJsonCheck, httpServerPlugin } from "../src/index.js";
 import { captureLog, fakeContainer, fakeStartContext } from "../src/testing.js";
 
 let up = false;
@@ -48,9 +48,19 @@ it("starts, waits for the readiness path, runs ready, builds the handle; health 
       order.push("spec");
       return { image: "srv:1" };
     },
+    serves: {
+      path: "/info",
+      what: "the server to report m1",
+      timeoutMessage: "no m1",
+      timeoutHint: "check the model",
+      accept: (b: { model_id?: string }) => {
+        order.push("serves");
+        return b.model_id === "m1" || "wrong model";
+      },
+    },
     ready: async (s) => {
       order.push("ready");
-      await waitUntilReady({ ...s, what: "info", check: httpJsonCheck<{ model_id?: string }>(s.origin, "/info", (b) => b.model_id === "m1" || "wrong model") });
+      expect(s.origin).toBe(`http://127.0.0.1:${port}`);
     },
     outputs: () => ({ model: "m1" }),
   });
@@ -66,7 +76,7 @@ it("starts, waits for the readiness path, runs ready, builds the handle; health 
     },
   });
   const handle = await plugin.start(ctx);
-  expect(order).toEqual(["prepare", "spec", "ready"]);
+  expect(order).toEqual(["prepare", "spec", "serves", "ready"]);
   expect(specs).toEqual([{ image: "srv:1" }]);
   const origin = `http://127.0.0.1:${port}`;
   expect(handle).toEqual({
@@ -76,9 +86,25 @@ it("starts, waits for the readiness path, runs ready, builds the handle; health 
     outputs: { url: `${origin}/v1`, internal_url: "http://llm:8000/v1", host: "127.0.0.1", port, container: "srv-1", model: "m1" },
     data: { origin },
   });
+  expect(Object.keys(handle.outputs).sort()).toEqual([...HTTP_SERVER_OUTPUTS, "model"].sort());
   expect(await plugin.healthCheck(handle)).toEqual({ status: "healthy" });
   up = false;
   expect(await plugin.healthCheck(handle)).toMatchObject({ status: "unhealthy", reason: "GET /health answered 503" });
+});
+
+it("a server that answers its readiness path but serves another model fails with the serves message", async () => {
+  up = true;
+  const plugin = httpServerPlugin({
+    port: 8000,
+    readinessPath: "/health",
+    what: "the server",
+    gpu: "off",
+    cpuSetting: "gpus = 0",
+    spec: () => ({ image: "srv:1" }),
+    serves: { path: "/info", what: "m2", timeoutMessage: "the server does not report m2", timeoutHint: "check model_id", accept: (b: { model_id?: string }) => b.model_id === "m2" || `model_id is '${b.model_id}'` },
+  });
+  const ctx = fakeStartContext({ startupTimeoutMs: 1_000, backend: { ...fakeStartContext().backend, run: async () => containerOnServer() } });
+  await expect(plugin.start(ctx)).rejects.toMatchObject({ message: expect.stringMatching(/^the server does not report m2: model_id is 'm1'/), hint: "check model_id" });
 });
 
 it("a server that never gets ready fails with the timeout message and the last reason", async () => {

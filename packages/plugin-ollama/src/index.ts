@@ -1,5 +1,5 @@
 import { ContainerError, type ContainerSpec, definePlugin, envSchema, fmtMs, type PluginLogger, type RunningContainer, type StartContext, TimeoutError, z } from "@clnrm/core";
-import { type GpuMode, http, httpServerPlugin, modelCacheMount, modelCacheSchema, waitUntilReady, warnIfModelsShortOfMemory, withTail } from "@clnrm/plugin-kit";
+import { type GpuMode, HTTP_SERVER_OUTPUTS, http, httpServerPlugin, modelCacheMount, modelCacheSchema, waitUntilReady, warnIfModelsShortOfMemory, withTail } from "@clnrm/plugin-kit";
 
 export const DEFAULT_IMAGE = "ollama/ollama:0.6.5";
 export const OLLAMA_PORT = 11434;
@@ -208,7 +208,7 @@ export default definePlugin({
   description: "Ollama LLM server (ollama/ollama): pulls models, optional NVIDIA GPU, cached model volume",
   configSchema,
   /** What `${services.NAME.KEY}` may name: `validate` refuses any other KEY. */
-  outputs: () => ["url", "internal_url", "host", "port", "model", "models", "container"],
+  outputs: () => [...HTTP_SERVER_OUTPUTS, "model", "models"],
   defaults: { startupTimeoutMs: 15 * 60_000 },
   create(config) {
     const spec = toContainerSpec(config);

@@ -1,14 +1,5 @@
 import { type ContainerSpec, definePlugin, envSchema, z } from "@clnrm/core";
-import {
-  hfServerSpec,
-  hfTokenEnvSchema,
-  httpJsonCheck,
-  httpServerPlugin,
-  modelCacheSchema,
-  waitUntilReady,
-  warnIfHfTokenMissing,
-  warnIfModelsShortOfMemory,
-} from "@clnrm/plugin-kit";
+import { HTTP_SERVER_OUTPUTS, hfServerSpec, hfTokenEnvSchema, httpServerPlugin, modelCacheSchema, warnForHfModel } from "@clnrm/plugin-kit";
 
 export const DEFAULT_IMAGE = "ghcr.io/huggingface/text-generation-inference:3.3.0";
 export const TGI_PORT = 80;
@@ -77,7 +68,7 @@ export default definePlugin({
   description: "Hugging Face Text Generation Inference: model_id, quantization, sharding over GPUs, HF token, cached downloads",
   configSchema,
   /** What `${services.NAME.KEY}` may name: `validate` refuses any other KEY. */
-  outputs: () => ["url", "internal_url", "host", "port", "model", "container"],
+  outputs: () => [...HTTP_SERVER_OUTPUTS, "model"],
   defaults: { startupTimeoutMs: 15 * 60_000 },
   create(config) {
     return httpServerPlugin({
@@ -87,19 +78,15 @@ export default definePlugin({
       timeoutMessage: `tgi did not load model '${config.model_id}' in time`,
       gpu: (spec) => (spec.gpus ? "required" : "off"),
       cpuSetting: "gpus = 0",
-      async prepare(ctx) {
-        warnIfHfTokenMissing(ctx.log, config.hf_token_env);
-        await warnIfModelsShortOfMemory(ctx, [config.model_id]);
-      },
+      prepare: (ctx) => warnForHfModel(ctx, config.model_id, config.hf_token_env),
       spec: () => toContainerSpec(config, process.env),
-      ready: (server) =>
-        waitUntilReady({
-          ...server,
-          what: `tgi to report ${config.model_id}`,
-          timeoutMessage: `tgi does not report model '${config.model_id}' in ${INFO_PATH}`,
-          timeoutHint: "the server is up but serves another model: check model_id",
-          check: httpJsonCheck<{ model_id?: string }>(server.origin, INFO_PATH, (body) => body.model_id === config.model_id || `model_id is '${body.model_id ?? ""}'`),
-        }),
+      serves: {
+        path: INFO_PATH,
+        what: `tgi to report ${config.model_id}`,
+        timeoutMessage: `tgi does not report model '${config.model_id}' in ${INFO_PATH}`,
+        timeoutHint: "the server is up but serves another model: check model_id",
+        accept: (body: { model_id?: string }) => body.model_id === config.model_id || `model_id is '${body.model_id ?? ""}'`,
+      },
       outputs: () => ({ model: config.model_id }),
     });
   },

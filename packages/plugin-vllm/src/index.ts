@@ -1,14 +1,5 @@
 import { type ContainerSpec, definePlugin, envSchema, z } from "@clnrm/core";
-import {
-  hfServerSpec,
-  hfTokenEnvSchema,
-  httpJsonCheck,
-  httpServerPlugin,
-  modelCacheSchema,
-  waitUntilReady,
-  warnIfHfTokenMissing,
-  warnIfModelsShortOfMemory,
-} from "@clnrm/plugin-kit";
+import { HTTP_SERVER_OUTPUTS, hfServerSpec, hfTokenEnvSchema, httpServerPlugin, modelCacheSchema, warnForHfModel } from "@clnrm/plugin-kit";
 
 export const DEFAULT_IMAGE = "vllm/vllm-openai:v0.8.5";
 export const VLLM_PORT = 8000;
@@ -70,7 +61,7 @@ export default definePlugin({
   description: "vLLM OpenAI-compatible server (vllm/vllm-openai): model, GPUs/tensor parallelism, HF token, cached downloads",
   configSchema,
   /** What `${services.NAME.KEY}` may name: `validate` refuses any other KEY. */
-  outputs: () => ["url", "internal_url", "host", "port", "model", "container"],
+  outputs: () => [...HTTP_SERVER_OUTPUTS, "model"],
   defaults: { startupTimeoutMs: 15 * 60_000 },
   create(config) {
     return httpServerPlugin({
@@ -81,22 +72,18 @@ export default definePlugin({
       timeoutMessage: `vllm did not load model '${config.model}' in time`,
       gpu: config.gpus > 0 ? "required" : "off",
       cpuSetting: "gpus = 0",
-      async prepare(ctx) {
-        warnIfHfTokenMissing(ctx.log, config.hf_token_env);
-        await warnIfModelsShortOfMemory(ctx, [config.model]);
-      },
+      prepare: (ctx) => warnForHfModel(ctx, config.model, config.hf_token_env),
       spec: () => toContainerSpec(config, process.env),
-      ready: (server) =>
-        waitUntilReady({
-          ...server,
-          what: `vllm to list ${config.model}`,
-          timeoutMessage: `vllm does not list model '${config.model}' in ${MODELS_PATH}`,
-          timeoutHint: "the server is up but serves another model name: check `model` and --served-model-name in extra_args",
-          check: httpJsonCheck<{ data?: Array<{ id?: string }> }>(server.origin, MODELS_PATH, (body) => {
-            const ids = (body.data ?? []).map((m) => m.id ?? "");
-            return ids.includes(config.model) || `listed: ${ids.join(", ") || "none"}`;
-          }),
-        }),
+      serves: {
+        path: MODELS_PATH,
+        what: `vllm to list ${config.model}`,
+        timeoutMessage: `vllm does not list model '${config.model}' in ${MODELS_PATH}`,
+        timeoutHint: "the server is up but serves another model name: check `model` and --served-model-name in extra_args",
+        accept: (body: { data?: Array<{ id?: string }> }) => {
+          const ids = (body.data ?? []).map((m) => m.id ?? "");
+          return ids.includes(config.model) || `listed: ${ids.join(", ") || "none"}`;
+        },
+      },
       outputs: () => ({ model: config.model }),
     });
   },
