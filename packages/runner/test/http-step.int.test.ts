@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { clearSecrets } from "@clnrm/core";
+import { clearSecrets, redact } from "@clnrm/core";
 import { dockerBackend } from "@clnrm/docker";
 import { afterAll, describe, expect, it } from "vitest";
 import { planTest, type RunEvent, runTest, type StepResult, type TestResult } from "../src/index.js";
@@ -143,4 +143,39 @@ continue_on_failure = true
     expect(auth).not.toContain(TOKEN);
     expect(result.status).toBe("failed");
   }, 120_000);
+});
+
+describe("http health checks with headers and an auth_token (real container)", () => {
+  const health = (token: string, tenant: string) =>
+    service(`env = { DELAY_MS = "500" }\nstartup_timeout = "8s"\nhealth_check = { type = "http", port = 8080, path = "/private", status = 200, timeout = "6s", headers = { X-Tenant = "${tenant}" }, auth_token = "${token}" }`);
+
+  it("the service is ready once the endpoint accepts the token and the header", async () => {
+    const { result, steps } = await run(`${health(TOKEN, "t1")}
+[[steps]]
+name = "reached"
+http = { url = "\${services.api.url}/health" }
+`);
+    expect(result.status, result.error?.message).toBe("passed");
+    expect(steps.get("reached")!.status).toBe("passed");
+  }, 60_000);
+
+  it("a wrong token (or header) never becomes ready, and the token is not shown", async () => {
+    const wrong = "wrong-token-5d1e7c9a";
+    const { result } = await run(`${health(wrong, "t1")}
+[[steps]]
+name = "never"
+command = "true"
+`);
+    expect(result.status).toBe("error");
+    const text = JSON.stringify(result);
+    expect(text).not.toContain(wrong);
+    // registered as a secret from health_check.auth_token: redacted in whatever prints it
+    expect(redact(`token ${wrong}`)).toBe("token [redacted]");
+    const other = await run(`${health(TOKEN, "t2")}
+[[steps]]
+name = "never"
+command = "true"
+`);
+    expect(other.result.status).toBe("error");
+  }, 60_000);
 });
