@@ -31,7 +31,9 @@ export function urlProblem(url: string): string | undefined {
   } catch {
     return `invalid url ${JSON.stringify(url)}: write an absolute URL such as "http://localhost:8080/health" or "\${services.api.url}/health"`;
   }
-  if (u.protocol !== "http:" && u.protocol !== "https:") return `url ${JSON.stringify(url)}: only http:// and https:// URLs can be requested`;
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    return `url ${JSON.stringify(url)}: only http:// and https:// URLs can be requested${url.includes("://") ? "" : ` (did you mean "http://${url}"?)`}`;
+  }
   return undefined;
 }
 

@@ -35,7 +35,7 @@ describe("http step validation", () => {
 
   it.each([
     ['http = { method = "FETCH", url = "http://x/" }', /:3:\d+: steps\[0\]\.http\.method: invalid http method "FETCH": use one of GET, HEAD/],
-    ['http = { url = "localhost:8080/x y" }', /:3:\d+: steps\[0\]\.http\.url: (invalid url|url "localhost:8080\/x y": only http)/],
+    ['http = { url = "localhost:8080/x y" }', /:3:\d+: steps\[0\]\.http\.url: url "localhost:8080\/x y": only http:\/\/ and https:\/\/ URLs can be requested \(did you mean "http:\/\/localhost:8080\/x y"\?\)/],
     ['http = { url = "not a url" }', /:3:\d+: steps\[0\]\.http\.url: invalid url "not a url": write an absolute URL/],
     ['http = { url = "ftp://x/" }', /:3:\d+: steps\[0\]\.http\.url: url "ftp:\/\/x\/": only http:\/\/ and https:\/\//],
     ['http = { url = "http://x/" }\ncommand = "true"', /:3:\d+: steps\[0\]\.http: a step has either command or http, not both/],
