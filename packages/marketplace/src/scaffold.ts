@@ -152,9 +152,8 @@ export default definePlugin({
         const state = await handle.primary?.state();
         return state?.running ? HealthStatus.healthy() : HealthStatus.unhealthy("container is not running");
       },
-      async stop(handle) {
-        await Promise.all(handle.containers.map((c) => c.remove()));
-      },
+      // No stop: clnrm removes the handle's containers. Add a \`stop(handle)\` method only for what
+      // is not a container (a temp dir, a connection); \`handle.data\` is typed from what start returns.
     };
   },
 });

@@ -42,6 +42,8 @@ describe("scaffold", () => {
     expect(src).toContain('import { type ContainerSpec, definePlugin, envSchema, HealthStatus, runOptions, z } from "@clnrm/core"');
     expect(src).toContain('type: "@acme/hello"');
     expect(src).toContain('secretFields: ["token"]');
+    // No stop boilerplate: the lifecycle removes the handle's containers.
+    expect(src).not.toMatch(/async stop\(|\.remove\(\)/);
     expect(readFileSync(join(r.dir, "test/plugin.test.ts"), "utf8")).toContain('import { pluginConformance } from "@clnrm/core/testing"');
     expect(readFileSync(join(r.dir, "README.md"), "utf8")).toContain('type = "@acme/hello"');
   });
