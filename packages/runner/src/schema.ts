@@ -59,6 +59,15 @@ export const stepSchema = z.strictObject({
   for (const key of other) if (step[key] !== undefined && !(key === "env" && Object.keys(step.env).length === 0)) ctx.addIssue({ code: "custom", path: [key], message: `${key} does not apply to ${kind} (${hint})` });
 });
 
+/** `expected_exit_code` has a default, so only the raw table can tell that an http step sets it. */
+function exitCodeOnHttpStep(step: unknown, ctx: z.core.$RefinementCtx): unknown {
+  const s = step as Record<string, unknown> | null;
+  if (s && typeof s === "object" && s.http !== undefined && s.expected_exit_code !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["expected_exit_code"], message: "expected_exit_code does not apply to an http step (check its response with expected_status)" });
+  }
+  return step;
+}
+
 export const metaSchema = z.strictObject({
   name: z.string().min(1).optional(),
   description: z.string().optional(),
@@ -79,7 +88,7 @@ export const testFileSchema = z.strictObject({
       }
     })
     .default({}),
-  steps: z.array(stepSchema).default([]),
+  steps: z.array(z.preprocess(exitCodeOnHttpStep, stepSchema)).default([]),
   /** Assertions on what the system under test reported: `[[expect.spans]]`. */
   expect: z.strictObject({ spans: spanExpectationsSchema.default([]) }).default({ spans: [] }),
 });

@@ -41,6 +41,7 @@ describe("http step validation", () => {
     ['http = { url = "http://x/" }\ncommand = "true"', /:3:\d+: steps\[0\]\.http: a step has either command or http, not both/],
     ['http = { url = "http://x/" }\nexpected_output_regex = "x"', /:4:1: steps\[0\]\.expected_output_regex: expected_output_regex does not apply to an http step/],
     ['http = { url = "http://x/" }\nservice = "a"', /:4:1: steps\[0\]\.service: service does not apply to an http step/],
+    ['http = { url = "http://x/" }\nexpected_exit_code = 0', /:4:1: steps\[0\]\.expected_exit_code: expected_exit_code does not apply to an http step/],
     ['command = "true"\nexpected_status = 200', /:4:1: steps\[0\]\.expected_status: expected_status does not apply to a command step/],
     ['http = { method = "PUT", url = "http://x/", body = "a", json = { a = 1 } }', /steps\[0\]\.http\.json: give body or json, not both/],
     ['http = { url = "http://x/", json = { a = 1 } }', /steps\[0\]\.http\.json: a GET request has no body/],
