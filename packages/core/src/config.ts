@@ -124,7 +124,12 @@ export const healthCheckSchema = z.discriminatedUnion("type", [
     status: z.number().int().optional(),
     timeout: durationSchema.optional(),
     /** Headers sent with every probe: { "X-Tenant" = "t1" }. */
-    headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "invalid header name"), z.string()).optional(),
+    headers: z
+      .record(z.string(), z.string())
+      .superRefine((h, ctx) => {
+        for (const k of Object.keys(h)) if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) ctx.addIssue({ code: "custom", path: [k], message: `invalid header name ${JSON.stringify(k)}: use letters, digits and !#$%&'*+-.^_\`|~` });
+      })
+      .optional(),
     /** A secret bearer token (sent as Authorization: Bearer …; redacted everywhere). */
     auth_token: z.string().min(1, "auth_token must not be empty").optional(),
   }),

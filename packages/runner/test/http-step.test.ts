@@ -60,6 +60,17 @@ describe("http step validation", () => {
   });
 });
 
+describe("http health check validation", () => {
+  it.each([
+    ['auth_token = ""', /:4:\d+: services\.api\.health_check\.auth_token: auth_token must not be empty/],
+    ['headers = { "bad header" = "x" }', /:4:\d+: services\.api\.health_check\.headers.*invalid header name/],
+    ["headers = { X-Tenant = 1 }", /:4:\d+: services\.api\.health_check\.headers\.X-Tenant: .*string/],
+  ])("refuses %s", async (extra, want) => {
+    const line = await refusal(`[services.api]\ntype = "generic_container"\nimage = "clnrm-test/node:24"\nhealth_check = { type = "http", port = 8080, ${extra} }\n`);
+    expect(line.split("\n")[0]).toMatch(want);
+  });
+});
+
 describe("expected_json", () => {
   const body = { data: [{ id: 1, name: "a", tags: ["x", "y"] }, { id: 2 }], total: 2, "a/b": true };
   it.each([
