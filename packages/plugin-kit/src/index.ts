@@ -16,5 +16,5 @@ export {
   warnIfModelsShortOfMemory,
   warnIfShortOfMemory,
 } from "./models.js";
-export { HTTP_SERVER_OUTPUTS, type HttpServerData, type HttpServerOptions, httpJsonCheck, httpServerPlugin, type ServedModelCheck, type StartedServer } from "./server.js";
+export { HTTP_SERVER_OUTPUTS, type HfServerPluginOptions, hfServerPlugin, type HttpServerData, type HttpServerOptions, httpJsonCheck, httpServerPlugin, type ServedModelCheck, type StartedServer } from "./server.js";
 export { deadlineFor, type WaitOptions, waitUntilReady } from "./wait.js";

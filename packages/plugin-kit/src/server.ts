@@ -1,6 +1,7 @@
 import type { ContainerSpec, Outputs, RunningContainer, ServicePlugin, StartContext } from "@clnrm/core";
 import { type GpuMode, runWithGpu } from "./gpu.js";
 import { http, httpHealth, httpOkCheck } from "./http.js";
+import { warnForHfModel } from "./models.js";
 import { deadlineFor, waitUntilReady } from "./wait.js";
 
 /** The outputs every httpServerPlugin handle has (a definition's `outputs()` lists them, plus its own). */
@@ -120,4 +121,39 @@ export function httpJsonCheck<T>(origin: string, path: string, accept: (body: T)
     }
     return accept((await r.json()) as T);
   };
+}
+
+export interface HfServerPluginOptions<Body> extends Pick<HttpServerOptions<Body>, "port" | "readinessPath" | "urlPath" | "gpu" | "spec"> {
+  /** "vllm": names the server in progress lines and errors. */
+  readonly server: string;
+  /** The Hugging Face model id it serves (also the `model` output). */
+  readonly model: string;
+  /** The config's `hf_token_env` (a warning when that host variable is unset). */
+  readonly hfTokenEnv: string | undefined;
+  /** The JSON endpoint that names the served model: "<server> does not <verb> model '<model>' in <path>" if it never does. */
+  readonly serves: { readonly path: string; readonly verb: string; readonly hint: string; accept(body: Body): true | string };
+}
+
+/**
+ * httpServerPlugin for a Hugging Face model server (vllm, tgi): the HF token and memory warnings
+ * before the start, "gpus = 0" as the setting that turns the GPU off, waits and errors that name
+ * the model, and the `model` output.
+ */
+export function hfServerPlugin<Body>(o: HfServerPluginOptions<Body>): ServicePlugin<HttpServerData> {
+  const { server, model, hfTokenEnv, serves, ...http } = o;
+  return httpServerPlugin({
+    ...http,
+    what: `${server} to load ${model}`,
+    timeoutMessage: `${server} did not load model '${model}' in time`,
+    cpuSetting: "gpus = 0",
+    prepare: (ctx) => warnForHfModel(ctx, model, hfTokenEnv),
+    serves: {
+      path: serves.path,
+      what: `${server} to ${serves.verb} ${model}`,
+      timeoutMessage: `${server} does not ${serves.verb} model '${model}' in ${serves.path}`,
+      timeoutHint: serves.hint,
+      accept: serves.accept,
+    },
+    outputs: () => ({ model }),
+  });
 }

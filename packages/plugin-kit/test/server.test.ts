@@ -7,7 +7,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ContainerSpec, RunningContainer } from "@clnrm/core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { HTTP_SERVER_OUTPUTS, httpJsonCheck, httpServerPlugin } from "../src/index.js";
+import { HTTP_SERVER_OUTPUTS, hfServerPlugin, httpJsonCheck, httpServerPlugin } from "../src/index.js";
 import { captureLog, fakeContainer, fakeStartContext } from "../src/testing.js";
 
 let up = false;
@@ -92,34 +92,30 @@ it("starts, waits for the readiness path, runs ready, builds the handle; health 
   expect(await plugin.healthCheck(handle)).toMatchObject({ status: "unhealthy", reason: "GET /health answered 503" });
 });
 
-it("a server that answers its readiness path but serves another model fails with the serves message", async () => {
+const basic = { port: 8000, readinessPath: "/health", gpu: "off", spec: () => ({ image: "srv:1" }) } as const;
+const contextOnServer = (log = captureLog()) => fakeStartContext({ startupTimeoutMs: 1_000, log, backend: { ...fakeStartContext().backend, run: async () => containerOnServer() } });
+
+it("hfServerPlugin: warns about an unset hf_token_env; a server that serves another model fails naming it", async () => {
   up = true;
-  const plugin = httpServerPlugin({
-    port: 8000,
-    readinessPath: "/health",
-    what: "the server",
-    gpu: "off",
-    cpuSetting: "gpus = 0",
-    spec: () => ({ image: "srv:1" }),
-    serves: { path: "/info", what: "m2", timeoutMessage: "the server does not report m2", timeoutHint: "check model_id", accept: (b: { model_id?: string }) => b.model_id === "m2" || `model_id is '${b.model_id}'` },
+  const plugin = hfServerPlugin({
+    ...basic,
+    server: "srv",
+    model: "m2",
+    hfTokenEnv: "CLNRM_TEST_UNSET_HF_TOKEN",
+    serves: { path: "/info", verb: "report", hint: "check model_id", accept: (b: { model_id?: string }) => b.model_id === "m2" || `model_id is '${b.model_id}'` },
   });
-  const ctx = fakeStartContext({ startupTimeoutMs: 1_000, backend: { ...fakeStartContext().backend, run: async () => containerOnServer() } });
-  await expect(plugin.start(ctx)).rejects.toMatchObject({ message: expect.stringMatching(/^the server does not report m2: model_id is 'm1'/), hint: "check model_id" });
+  const log = captureLog();
+  await expect(plugin.start(contextOnServer(log))).rejects.toMatchObject({
+    message: expect.stringMatching(/^srv does not report model 'm2' in \/info: model_id is 'm1'/),
+    hint: "check model_id",
+  });
+  expect(log.warnings).toEqual(["environment variable CLNRM_TEST_UNSET_HF_TOKEN (hf_token_env) is not set: gated models will fail to download"]);
 });
 
 it("a server that never gets ready fails with the timeout message and the last reason", async () => {
   up = false;
-  const plugin = httpServerPlugin({
-    port: 8000,
-    readinessPath: "/health",
-    what: "the server",
-    timeoutMessage: "the server did not load its model",
-    gpu: "off",
-    cpuSetting: "gpus = 0",
-    spec: () => ({ image: "srv:1" }),
-  });
-  const ctx = fakeStartContext({ startupTimeoutMs: 1_000, log: captureLog(), backend: { ...fakeStartContext().backend, run: async () => containerOnServer() } });
-  await expect(plugin.start(ctx)).rejects.toThrow(/^the server did not load its model: GET \/health answered 503/);
+  const plugin = httpServerPlugin({ ...basic, what: "the server", cpuSetting: "gpus = 0", timeoutMessage: "the server did not load its model" });
+  await expect(plugin.start(contextOnServer())).rejects.toThrow(/^the server did not load its model: GET \/health answered 503/);
 });
 
 it("httpJsonCheck: the accept verdict on 2xx JSON, the status otherwise", async () => {

@@ -1,5 +1,5 @@
 import { type ContainerSpec, definePlugin, envSchema, z } from "@clnrm/core";
-import { HTTP_SERVER_OUTPUTS, hfServerSpec, hfTokenEnvSchema, httpServerPlugin, modelCacheSchema, warnForHfModel } from "@clnrm/plugin-kit";
+import { HTTP_SERVER_OUTPUTS, hfServerPlugin, hfServerSpec, hfTokenEnvSchema, modelCacheSchema } from "@clnrm/plugin-kit";
 
 export const DEFAULT_IMAGE = "ghcr.io/huggingface/text-generation-inference:3.3.0";
 export const TGI_PORT = 80;
@@ -71,23 +71,20 @@ export default definePlugin({
   outputs: () => [...HTTP_SERVER_OUTPUTS, "model"],
   defaults: { startupTimeoutMs: 15 * 60_000 },
   create(config) {
-    return httpServerPlugin({
+    return hfServerPlugin({
+      server: "tgi",
+      model: config.model_id,
+      hfTokenEnv: config.hf_token_env,
       port: TGI_PORT,
       readinessPath: READINESS_PATH,
-      what: `tgi to load ${config.model_id}`,
-      timeoutMessage: `tgi did not load model '${config.model_id}' in time`,
       gpu: (spec) => (spec.gpus ? "required" : "off"),
-      cpuSetting: "gpus = 0",
-      prepare: (ctx) => warnForHfModel(ctx, config.model_id, config.hf_token_env),
       spec: () => toContainerSpec(config, process.env),
       serves: {
         path: INFO_PATH,
-        what: `tgi to report ${config.model_id}`,
-        timeoutMessage: `tgi does not report model '${config.model_id}' in ${INFO_PATH}`,
-        timeoutHint: "the server is up but serves another model: check model_id",
+        verb: "report",
+        hint: "the server is up but serves another model: check model_id",
         accept: (body: { model_id?: string }) => body.model_id === config.model_id || `model_id is '${body.model_id ?? ""}'`,
       },
-      outputs: () => ({ model: config.model_id }),
     });
   },
 });

@@ -1,5 +1,5 @@
 import { type ContainerSpec, definePlugin, envSchema, z } from "@clnrm/core";
-import { HTTP_SERVER_OUTPUTS, hfServerSpec, hfTokenEnvSchema, httpServerPlugin, modelCacheSchema, warnForHfModel } from "@clnrm/plugin-kit";
+import { HTTP_SERVER_OUTPUTS, hfServerPlugin, hfServerSpec, hfTokenEnvSchema, modelCacheSchema } from "@clnrm/plugin-kit";
 
 export const DEFAULT_IMAGE = "vllm/vllm-openai:v0.8.5";
 export const VLLM_PORT = 8000;
@@ -64,27 +64,24 @@ export default definePlugin({
   outputs: () => [...HTTP_SERVER_OUTPUTS, "model"],
   defaults: { startupTimeoutMs: 15 * 60_000 },
   create(config) {
-    return httpServerPlugin({
+    return hfServerPlugin({
+      server: "vllm",
+      model: config.model,
+      hfTokenEnv: config.hf_token_env,
       port: VLLM_PORT,
       readinessPath: READINESS_PATH,
       urlPath: "/v1",
-      what: `vllm to load ${config.model}`,
-      timeoutMessage: `vllm did not load model '${config.model}' in time`,
       gpu: config.gpus > 0 ? "required" : "off",
-      cpuSetting: "gpus = 0",
-      prepare: (ctx) => warnForHfModel(ctx, config.model, config.hf_token_env),
       spec: () => toContainerSpec(config, process.env),
       serves: {
         path: MODELS_PATH,
-        what: `vllm to list ${config.model}`,
-        timeoutMessage: `vllm does not list model '${config.model}' in ${MODELS_PATH}`,
-        timeoutHint: "the server is up but serves another model name: check `model` and --served-model-name in extra_args",
+        verb: "list",
+        hint: "the server is up but serves another model name: check `model` and --served-model-name in extra_args",
         accept: (body: { data?: Array<{ id?: string }> }) => {
           const ids = (body.data ?? []).map((m) => m.id ?? "");
           return ids.includes(config.model) || `listed: ${ids.join(", ") || "none"}`;
         },
       },
-      outputs: () => ({ model: config.model }),
     });
   },
 });
