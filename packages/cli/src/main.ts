@@ -25,13 +25,32 @@ export function program(): Command {
     .option("-j, --jobs <n>", "test files to run at once (default: the number of cores)", (v) => positiveInt(v, "--jobs"))
     .option("-t, --tag <tag...>", "only tests whose [meta] tags include one of these")
     .option("-f, --filter <pattern>", "only tests whose name or file path contains this text (or matches /regex/)")
-    .addOption(new Option("-r, --reporter <name>", "output format").choices(["human", "json", "junit"]).default("human"))
-    .option("-o, --output <file>", "where the json or junit report goes (default: stdout for json; required for junit)")
+    .addOption(new Option("-r, --reporter <name>", "output format (github: annotations at the failing lines and a job summary)").choices(["human", "json", "junit", "github"]).default("human"))
+    .option("-o, --output <file>", "where the json or junit report goes (default: stdout for json; required for junit; with github: a JUnit report too)")
     .option("-v, --verbose", "show service outputs, step output and timings")
     .option("--otel-endpoint <url>", "export clnrm's own spans over OTLP/HTTP to this collector (default: $OTEL_EXPORTER_OTLP_ENDPOINT)")
+    .option("--shard <i/n>", "run only the i-th of n parts of the selected files (n CI jobs run every file once)")
+    .option("--timings <file>", "with --shard: balance the parts by the durations in this file (--record-timings, or a json report)")
+    .option("--record-timings <file>", "write each file's duration to this file (for --timings)")
     .action(async (paths: string[], opts: RunCommandOptions) => {
       const { runCommand } = await import("./commands/run.js");
-      process.exitCode = await runCommand(paths, opts);
+      try {
+        process.exitCode = await runCommand(paths, opts);
+      } catch (err) {
+        // Bad input under --reporter github: an annotation at each problem's line too.
+        if (opts.reporter === "github") process.stdout.write((await import("./reporters/github.js")).errorAnnotations(err));
+        throw err;
+      }
+    });
+
+  cli
+    .command("merge-reports")
+    .description("merge the json (or junit) reports of the shards of a run into one, with their totals")
+    .argument("<reports...>", "the shards' report files: all json or all junit xml")
+    .option("-o, --output <file>", "where the merged report goes (default: stdout)")
+    .action(async (reports: string[], opts: { output?: string }) => {
+      const { mergeReportsCommand } = await import("./commands/merge-reports.js");
+      process.exitCode = await mergeReportsCommand(reports, opts);
     });
 
   cli

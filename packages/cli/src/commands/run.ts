@@ -1,20 +1,36 @@
 import { availableParallelism } from "node:os";
-import { createWriteStream } from "node:fs";
 import { createError, capabilityOf, compileUserRegex, ValidationError } from "@clnrm/core";
 import { dockerBackend } from "@clnrm/docker";
 import type { RunEvent, TestPlan, TestResult } from "@clnrm/runner";
 import { collectTestFiles } from "../files.js";
 import { EXIT } from "../main.js";
-import { HumanReporter, JsonReporter, JunitReporter, type Reporter } from "../report.js";
+import { makeReporter, type ReporterName } from "../reporters/make.js";
+import { partition, parseShard, readTimings, recordTimings, type ShardSpec, type Timings } from "../shard.js";
 
 export interface RunCommandOptions {
   jobs?: number;
-  reporter: "human" | "json" | "junit";
+  reporter: ReporterName;
   output?: string;
   verbose?: boolean;
   tag?: string[];
   filter?: string;
   otelEndpoint?: string;
+  /** `i/n`: run the i-th of n parts of the selected files. */
+  shard?: string;
+  /** Durations of earlier runs (--record-timings file or a json report) to balance the shards by. */
+  timings?: string;
+  /** Write this run's durations per file here (merged into what the file already has). */
+  recordTimings?: string;
+}
+
+/**
+ * The plans of one shard: the selected files split by `partition` (by the durations in --timings
+ * when it exists, else by file count), this shard's part in the order it was filled (longest first).
+ */
+export function shardPlans(plans: readonly TestPlan[], shard: ShardSpec, timings: Timings | undefined): { plans: TestPlan[]; byDuration: boolean } {
+  const byFile = new Map(plans.map((p) => [p.displayName, p]));
+  const split = partition([...byFile.keys()], shard.total, timings);
+  return { plans: split.parts[shard.index - 1]!.map((f) => byFile.get(f)!), byDuration: split.byDuration };
 }
 
 /** Keeps the plans that match --tag (any of them) and --filter (text, or /regex/ on name and file). */
@@ -36,6 +52,8 @@ export function selectPlans(plans: readonly TestPlan[], opts: Pick<RunCommandOpt
 
 /** Plans every file first (bad input stops the run before anything starts), then runs them with bounded parallelism. */
 export async function runCommand(paths: string[], opts: RunCommandOptions): Promise<number> {
+  const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
+  const timings = shard && opts.timings ? await readTimings(opts.timings) : undefined;
   const files = await collectTestFiles(paths);
   if (opts.reporter === "junit" && !opts.output) {
     throw new ValidationError("--reporter junit needs --output <file.xml>", { hint: "e.g. clnrm run --reporter junit --output results.xml" });
@@ -48,16 +66,24 @@ export async function runCommand(paths: string[], opts: RunCommandOptions): Prom
   // Loaded after the ping is sent, so the engine answers while the runner (and marketplace) load.
   const { newRunId, planTest, runTest } = await import("@clnrm/runner");
   const all = await Promise.all(files.map((f) => planTest(f)));
-  const plans = selectPlans(all, opts);
-  if (plans.length === 0) {
+  const selected = selectPlans(all, opts);
+  if (selected.length === 0) {
     throw new ValidationError(`no test matches${opts.tag?.length ? ` --tag ${opts.tag.join(",")}` : ""}${opts.filter ? ` --filter ${opts.filter}` : ""} (${all.length} test file(s) found)`);
+  }
+  let plans = selected;
+  if (shard) {
+    const part = shardPlans(selected, shard, timings);
+    plans = part.plans;
+    const how = part.byDuration ? `balanced by the durations in ${opts.timings}` : opts.timings && !timings ? `by file count: ${opts.timings} does not exist yet` : "by file count";
+    // stderr: stdout may be a json report.
+    process.stderr.write(`clnrm: shard ${shard.index}/${shard.total}: ${plans.length} of ${selected.length} test file(s), ${how}\n`);
   }
   await pinging;
   // Leftovers of runs that died (SIGKILL, crash) are removed while this run starts.
   const sweeping = backend.sweep().catch(() => undefined);
 
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), plans.length));
-  const reporter = makeReporter(opts, jobs > 1);
+  const reporter = makeReporter(opts, jobs > 1, plans);
   const telemetry = await startRunTelemetry(opts.otelEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT, plans);
   const controller = new AbortController();
   let signalExit: number | undefined;
@@ -87,6 +113,7 @@ export async function runCommand(paths: string[], opts: RunCommandOptions): Prom
     await sweeping;
     reporter.finish(results);
     if (signalExit !== undefined) return signalExit;
+    if (opts.recordTimings) await recordTimings(opts.recordTimings, results);
     // A missing image (or GPU runtime) is the machine's problem, not a failing test: exit 2, as for bad input.
     if (results.some((r: TestResult) => r.error?.environment)) return EXIT.badInput;
     return results.every((r: TestResult) => r.status === "passed") ? EXIT.passed : EXIT.failed;
@@ -107,20 +134,6 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-function makeReporter(opts: RunCommandOptions, multi: boolean): Reporter {
-  if (opts.reporter === "json") return new JsonReporter(opts.output ? createWriteStream(opts.output) : process.stdout);
-  const human = new HumanReporter({ verbose: opts.verbose ?? false, multi });
-  if (opts.reporter !== "junit") return human;
-  const junit = new JunitReporter(opts.output!);
-  return {
-    onEvent: (e) => human.onEvent(e),
-    finish: (results) => {
-      human.finish(results);
-      junit.finish(results);
-    },
-  };
 }
 
 /**
