@@ -1,8 +1,9 @@
-import { redact, redactDeep } from "@clnrm/core";
+import { redact, redactDeep, type SourceLocation } from "@clnrm/core";
 import type { RunEvent, TestResult } from "@clnrm/runner";
 import { createRequire } from "node:module";
 import type { Builder } from "junit-report-builder";
 import pc from "picocolors";
+import type { Locator } from "./reporters/locate.js";
 
 export interface Reporter {
   onEvent(event: RunEvent): void;
@@ -115,30 +116,55 @@ export class JsonReporter implements Reporter {
 /** JUnit XML (one testsuite per test file, one testcase per step) written to a file when the run ends. */
 export class JunitReporter implements Reporter {
   readonly #output: string;
-  constructor(output: string) {
+  readonly #loc: Locator | undefined;
+  constructor(output: string, loc?: Locator) {
     this.#output = output;
+    this.#loc = loc;
   }
   onEvent(): void {}
   finish(results: readonly TestResult[]): void {
-    writeJunit(results, this.#output);
+    writeJunit(results, this.#output, this.#loc);
   }
 }
 
-export function writeJunit(results: readonly TestResult[], output: string): void {
+/** The last lines of a step's output (what the failure shows too), for system-out and the failure's text. */
+const OUTPUT_TAIL_LINES = 50;
+const tail = (text: string) => text.replace(/\s+$/, "").split("\n").slice(-OUTPUT_TAIL_LINES).join("\n");
+
+/**
+ * Each testcase carries `file` (and `line`, where the step is in it): the attributes CI systems read
+ * (GitLab, the JUnit annotation actions) to point at the test file. A failure's text is the message
+ * with the tail of the step's stdout and stderr; system-out and system-err hold those tails.
+ */
+export function writeJunit(results: readonly TestResult[], output: string, loc?: Locator): void {
   // Loaded here, not at start-up: only a run with --reporter junit needs it (CommonJS: the module is the builder).
   const builder = (createRequire(import.meta.url)("junit-report-builder") as Builder).newBuilder();
   // XML 1.0 can't hold most control characters and the builder drops them: shown as text instead.
   const x = escapeControl;
-  for (const r of redactDeep(results)) {
+  for (const raw of results) {
+    const r = redactDeep(raw);
     const suite = builder.testSuite().name(x(r.name)).property("file", x(r.file)).property("run", r.runId).time(r.durationMs / 1000);
     if (r.error) {
-      suite.testCase().className(x(r.file)).name("services").time(0).error(x(r.error.message), r.error.code);
+      const tc = suite.testCase().className(x(r.file)).name("services").time(0).error(x(r.error.message), r.error.code);
+      at(tc, loc?.service(raw, r.error.service), r.file);
     }
-    for (const s of r.steps) {
+    r.steps.forEach((s, i) => {
       const tc = suite.testCase().className(x(r.file)).name(x(s.name)).time(s.durationMs / 1000);
-      if (s.status === "failed") tc.failure(x(s.failure ?? "failed")).standardOutput(x(s.stdout)).standardError(x(s.stderr));
-      else if (s.status === "skipped") tc.skipped();
-    }
+      at(tc, loc?.step(raw, i), r.file);
+      if (s.status === "failed") {
+        const out = [s.stdout.trim() ? `stdout (last lines):\n${tail(s.stdout)}` : "", s.stderr.trim() ? `stderr (last lines):\n${tail(s.stderr)}` : ""].filter(Boolean).join("\n");
+        tc.failure(x((s.failure ?? "failed").split("\n")[0]!), "step")
+          .stacktrace(x(`${s.failure ?? "failed"}${out ? `\n${out}` : ""}`))
+          .standardOutput(x(tail(s.stdout)))
+          .standardError(x(tail(s.stderr)));
+      } else if (s.status === "skipped") tc.skipped();
+    });
   }
   builder.writeTo(output);
+}
+
+/** `file` and `line` on a testcase. The builder has `file()`; `line` is set as an attribute of the same element. */
+function at(tc: ReturnType<ReturnType<Builder["testSuite"]>["testCase"]>, where: SourceLocation | undefined, file: string): void {
+  tc.file(escapeControl(where?.file ?? file));
+  if (where?.line !== undefined) (tc as unknown as { _attributes: Record<string, unknown> })._attributes.line = where.line;
 }
