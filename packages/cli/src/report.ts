@@ -154,7 +154,8 @@ export function writeJunit(results: readonly TestResult[], output: string, loc?:
       if (s.status === "failed") {
         const out = [s.stdout.trim() ? `stdout (last lines):\n${tail(s.stdout)}` : "", s.stderr.trim() ? `stderr (last lines):\n${tail(s.stderr)}` : ""].filter(Boolean).join("\n");
         tc.failure(x((s.failure ?? "failed").split("\n")[0]!), "step")
-          .stacktrace(x(`${s.failure ?? "failed"}${out ? `\n${out}` : ""}`))
+          // The runner's failure text ends with the output tail already (a command step's); else it is added.
+          .stacktrace(x(`${s.failure ?? "failed"}${out && !s.failure?.includes("(last lines)") ? `\n${out}` : ""}`))
           .standardOutput(x(tail(s.stdout)))
           .standardError(x(tail(s.stderr)));
       } else if (s.status === "skipped") tc.skipped();
