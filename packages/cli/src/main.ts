@@ -133,6 +133,16 @@ export function program(): Command {
     });
 
   cli
+    .command("fmt")
+    .description("format test files with taplo and the project's settings (.taplo.toml); comments and #:schema are kept")
+    .argument("[paths...]", "test files or directories", ["."])
+    .option("--check", "change nothing; exit 1 listing the files that are not formatted")
+    .action(async (paths: string[], opts: { check?: boolean }) => {
+      const { fmtCommand } = await import("./commands/fmt.js");
+      process.exitCode = await fmtCommand(paths, opts);
+    });
+
+  cli
     .command("init")
     .description("write a starter test file")
     .argument("[file]", "where to write it", "tests/example.clnrm.toml")
