@@ -102,7 +102,7 @@ async function mergeJunit(inputs: readonly { path: string; text: string }[]): Pr
   };
   const parser = new XMLParser(options);
   const seen = new Map<string, string>();
-  const suites: unknown[] = [];
+  const found: { file: string | undefined; suite: XmlNode }[] = [];
   const sums = { tests: 0, failures: 0, errors: 0, skipped: 0, time: 0 };
   let rootAttrs: Record<string, string> | undefined;
   for (const { path, text } of inputs) {
@@ -121,12 +121,15 @@ async function mergeJunit(inputs: readonly { path: string; text: string }[]): Pr
       if (file !== undefined) overlap(seen, file, path);
       for (const k of TOTALS) sums[k] += count(attrs[k], `${path}: <testsuite ${k}>`);
       sums.time += count(attrs.time, `${path}: <testsuite time>`);
-      suites.push({ "#text": "\n  " }, child);
+      found.push({ file, suite: child });
     }
   }
   const attrs: Record<string, string> = { ...rootAttrs };
   for (const k of TOTALS) attrs[k] = String(sums[k]);
   attrs.time = String(Math.round(sums.time * 1000) / 1000);
+  // By file, as in the JSON merge (suites without a file keep their order, after the others).
+  const ordered = found.map((f, i) => ({ ...f, i })).sort((a, b) => (a.file === undefined || b.file === undefined ? Number(a.file === undefined) - Number(b.file === undefined) || a.i - b.i : byCodeUnits(a.file, b.file)));
+  const suites: unknown[] = ordered.flatMap((f) => [{ "#text": "\n  " }, f.suite]);
   if (suites.length > 0) suites.push({ "#text": "\n" });
   const body = new XMLBuilder({ ...options, suppressEmptyNode: true }).build([{ testsuites: suites, ":@": attrs }]) as string;
   return `<?xml version="1.0" encoding="UTF-8"?>\n${body}\n`;
