@@ -20,7 +20,7 @@ import { createOptions } from "./create-options.js";
 import { loadDockerode, loadStart, loadTestcontainers } from "./deps.js";
 import { engineUnreachable, engineWentAway } from "./engine.js";
 import { specProblem, startCancelled } from "./failure.js";
-import { dockerodeOptions, engineAddress, explicitAddress, pointTestcontainersAt } from "./host.js";
+import { type Engine, containerHost, dockerodeOptions, engineAddress, explicitAddress, prepareEngine } from "./host.js";
 import { labelsFor } from "./labels.js";
 import { removeNetwork } from "./network.js";
 import { type DockerSweepReport, type LiveRun, liveRuns, sweep } from "./sweep.js";
@@ -55,7 +55,7 @@ export class DockerBackend implements ContainerBackend {
   }
 
   async #client(): Promise<ContainerRuntimeClient> {
-    pointTestcontainersAt(this.#host);
+    await prepareEngine(this.#host);
     return (await loadTestcontainers()).getContainerRuntimeClient();
   }
 
@@ -70,12 +70,14 @@ export class DockerBackend implements ContainerBackend {
       timer = setTimeout(() => reject(new Error("timeout")), PING_TIMEOUT_MS);
     });
     try {
+      await prepareEngine(this.#host);
       // testcontainers falls back to the default socket when DOCKER_HOST does not answer, so an
       // explicitly configured engine is pinged directly.
       const explicit = explicitAddress(this.#host);
       const docker = explicit ? new (await loadDockerode())(dockerodeOptions(explicit)) : await this.#docker();
       await Promise.race([docker.ping(), deadline]);
     } catch (err) {
+      if (err instanceof ContainerError && err.code === "CLNRM_ERR_ENGINE_UNREACHABLE") throw err; // ssh or TLS set-up: says what is wrong
       throw new ContainerError(`cannot reach the Docker engine at ${this.address}`, {
         code: "CLNRM_ERR_ENGINE_UNREACHABLE",
         hint: "start it (sudo systemctl start docker, or dockerd &) or set DOCKER_HOST",
@@ -140,6 +142,10 @@ export class DockerBackend implements ContainerBackend {
     if (problem) throw problem;
     const cancelled = () => startCancelled(service);
     const [client, { startPlanned }] = await Promise.all([this.#client(), loadStart()]);
+    const engine = await prepareEngine(this.#host);
+    const bindProblem = remoteBind(spec, service, engine);
+    if (bindProblem) throw bindProblem;
+    const host = containerHost(engine, client.info.containerRuntime.host);
     const docker = client.container.dockerode;
     // Abortable: a slow inspect (or pull) goes on in the background, cached, but nothing gets created.
     const image = await untilAborted(this.#images.inspect(client, spec.image), signal, cancelled);
@@ -157,10 +163,18 @@ export class DockerBackend implements ContainerBackend {
 
     const probe = spec.health;
     const timeoutMs = probe?.timeoutMs ?? options.startupTimeoutMs ?? DEFAULT_STARTUP_MS;
-    const started = await startPlanned(client, plan, { service, probe, timeoutMs, signal });
+    const started = await startPlanned(client, plan, { service, probe, timeoutMs, signal, host });
     const scoped = plan.volumes.filter((v) => v.scoped).map((v) => v.name);
-    const container = new DockerContainer(docker, started, spec, network?.name, plan.ports, spec.networkOf ? undefined : network?.name, scoped, (v) =>
-      this.#volumes.forget(v),
+    const container = new DockerContainer(
+      docker,
+      started,
+      spec,
+      network?.name,
+      plan.ports,
+      spec.networkOf ? undefined : network?.name,
+      scoped,
+      (v) => this.#volumes.forget(v),
+      host,
     );
     if (signal?.aborted) {
       await container.remove();
@@ -184,6 +198,23 @@ export class DockerBackend implements ContainerBackend {
   async liveRuns(): Promise<LiveRun[]> {
     return liveRuns(await this.#docker());
   }
+}
+
+/**
+ * A bind mount names a path on this machine; a remote engine would mount its own path of that name
+ * (or fail), so it is refused before anything is created, with what to do instead.
+ */
+export function remoteBind(spec: ContainerSpec, service: string, engine: Engine): ContainerError | undefined {
+  const bind = spec.mounts?.find((m) => m.type === "bind");
+  if (!bind || !engine.remoteHost) return undefined;
+  return new ContainerError(
+    `service '${service}': cannot bind-mount local path '${bind.source}' on the remote Docker engine at ${engine.address}: the engine runs on ${engine.remoteHost} and would mount that host's path, not this machine's`,
+    {
+      service,
+      environment: true,
+      hint: "use a volume and put the files in with a step, bake them into the image, or run against a local engine (unset DOCKER_HOST)",
+    },
+  );
 }
 
 let shared: DockerBackend | undefined;

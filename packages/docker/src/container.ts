@@ -52,11 +52,13 @@ export class DockerContainer implements RunningContainer {
     /** Run-scoped volumes it mounts: removed after it, unless another container still uses them. */
     scopedVolumes: readonly string[] = [],
     volumeRemoved: (name: string) => void = () => {},
+    /** Where its published ports are reached; default: testcontainers' host. */
+    host?: string,
   ) {
     this.id = started.getId();
     this.name = started.getName().replace(/^\//, "");
     this.image = spec.image;
-    this.host = started.getHost();
+    this.host = host ?? started.getHost();
     this.networkIp = networkName ? started.getIpAddress(networkName) || undefined : undefined;
     const map: Record<number, number> = {};
     for (const p of ports) map[p.container] = started.getMappedPort(p.container, p.protocol);

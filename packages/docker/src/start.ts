@@ -52,6 +52,8 @@ export interface StartOptions {
   probe: HealthProbe | undefined;
   timeoutMs: number;
   signal: AbortSignal | undefined;
+  /** Where published ports are reached (default: testcontainers' host; a remote engine's host differs, see host.ts). */
+  host?: string | undefined;
 }
 
 /** Creates and starts the planned container and waits for its probe; throws one line (and leaves nothing) if that fails. */
@@ -60,7 +62,7 @@ export async function startPlanned(client: ContainerRuntimeClient, plan: Contain
   const docker = client.container.dockerode;
   const name = plan.create.name;
   const c = new SpecContainer(plan, signal);
-  const wait = new Tracked(waitFor(probe, client.info.containerRuntime.host, timeoutMs));
+  const wait = new Tracked(waitFor(probe, options.host ?? client.info.containerRuntime.host, timeoutMs));
   c.withWaitStrategy(wait).withStartupTimeout(timeoutMs);
 
   const starting = c.start();
