@@ -10,22 +10,14 @@ const image = z.string().trim().min(1, "image must not be empty");
 
 /** Network faults: flat keys, or the same keys under `chaos.network` (the spec's spelling). */
 const networkFields = {
-  /** Drop this percentage of packets, at random. */
-  packet_loss_percent: z.number().gt(0).max(100).optional(),
-  /** Which packets packet loss drops: received by the target ("in"), sent ("out"), or both. */
-  loss_direction: z.enum(["in", "out", "both"]).optional(),
-  /** Delay what the target sends (and, through the proxy, what it is sent) by this many ms. */
-  latency_ms: z.number().int().min(1).max(600_000).optional(),
-  /** Random variation of the delay, ± ms. */
-  jitter_ms: z.number().int().min(0).max(600_000).optional(),
-  /** Cap the target's outgoing bandwidth, in kbit/s. */
-  bandwidth_kbps: z.number().int().min(8).optional(),
-  /** Block incoming TCP connections to these ports of the target. */
-  block_ports: z.array(port).optional(),
-  /** How blocked ports and partitions fail: silently ("drop", clients time out) or at once ("reject"). */
-  block_action: z.enum(["drop", "reject"]).optional(),
-  /** Cut the target off from these services (both directions). */
-  partition_from: z.array(serviceName).optional(),
+  packet_loss_percent: z.number().gt(0).max(100).optional().describe("Drop this percentage of packets, at random."),
+  loss_direction: z.enum(["in", "out", "both"]).optional().describe("Which packets packet loss drops: received by the target (\"in\"), sent (\"out\"), or both."),
+  latency_ms: z.number().int().min(1).max(600_000).optional().describe("Delay what the target sends (and, through the proxy, what it is sent) by this many ms."),
+  jitter_ms: z.number().int().min(0).max(600_000).optional().describe("Random variation of the delay, ± ms."),
+  bandwidth_kbps: z.number().int().min(8).optional().describe("Cap the target's outgoing bandwidth, in kbit/s."),
+  block_ports: z.array(port).optional().describe("Block incoming TCP connections to these ports of the target."),
+  block_action: z.enum(["drop", "reject"]).optional().describe("How blocked ports and partitions fail: silently (\"drop\", clients time out) or at once (\"reject\")."),
+  partition_from: z.array(serviceName).optional().describe("Cut the target off from these services (both directions)."),
 };
 const NETWORK_DEFAULTS = { loss_direction: "in", jitter_ms: 0, block_ports: [] as number[], block_action: "drop", partition_from: [] as string[] } as const;
 
@@ -34,45 +26,27 @@ const memorySchema = z.strictObject({ stress_mb: z.number().int().min(1) });
 const ioSchema = z.strictObject({ workers: z.number().int().min(1).max(64).default(1) });
 
 const baseSchema = z.strictObject({
-  /** Services to act on. Empty: every other non-chaos service of the test. */
-  targets: z.array(serviceName).default([]),
-  /** Image of the network sidecar: needs `iptables` and `tc` (iproute2). */
-  sidecar_image: image.default(DEFAULT_SIDECAR_IMAGE),
-  /** Image of the latency proxy (proxy mode only): needs `node`. */
-  proxy_image: image.default(DEFAULT_PROXY_IMAGE),
-  /** Image for stress-ng when a target has no stress-ng of its own (see `stress_mode`). */
-  stress_image: image.optional(),
-  /** The target's network interface on the run network. */
-  interface: z.string().regex(/^[a-zA-Z0-9_.@-]+$/, "invalid interface name").default("eth0"),
+  targets: z.array(serviceName).default([]).describe("Services to act on. Empty: every other non-chaos service of the test."),
+  sidecar_image: image.default(DEFAULT_SIDECAR_IMAGE).describe("Image of the network sidecar: needs `iptables` and `tc` (iproute2)."),
+  proxy_image: image.default(DEFAULT_PROXY_IMAGE).describe("Image of the latency proxy (proxy mode only): needs `node`."),
+  stress_image: image.optional().describe("Image for stress-ng when a target has no stress-ng of its own (see `stress_mode`)."),
+  interface: z.string().regex(/^[a-zA-Z0-9_.@-]+$/, "invalid interface name").default("eth0").describe("The target's network interface on the run network."),
 
-  /** Delay before the first fault, from the moment the chaos service starts (just before the steps). */
-  start_after: durationSchema.default(0),
-  /** How long each fault window lasts. Default: until teardown. */
-  duration: durationSchema.optional(),
-  /** Number of fault windows (needs `duration` when above 1). */
-  repeat: z.number().int().min(1).max(1000).default(1),
-  /** Pause between the end of one window and the start of the next. */
-  interval: durationSchema.default(0),
+  start_after: durationSchema.default(0).describe("Delay before the first fault, from the moment the chaos service starts (just before the steps)."),
+  duration: durationSchema.optional().describe("How long each fault window lasts. Default: until teardown."),
+  repeat: z.number().int().min(1).max(1000).default(1).describe("Number of fault windows (needs `duration` when above 1)."),
+  interval: durationSchema.default(0).describe("Pause between the end of one window and the start of the next."),
 
   ...networkFields,
-  /** How to add latency: kernel netem, a TCP delay proxy, or netem when the kernel has it ("auto"). */
-  mode: z.enum(["auto", "netem", "proxy"]).default("auto"),
-  /** Ports the delay proxy covers. Default: the target's published ports, else the ports it listens on. */
-  ports: z.array(port).min(1).optional(),
-  /** First port the delay proxy listens on (one per covered port). */
-  proxy_port_base: port.default(39100),
+  mode: z.enum(["auto", "netem", "proxy"]).default("auto").describe("How to add latency: kernel netem, a TCP delay proxy, or netem when the kernel has it (\"auto\")."),
+  ports: z.array(port).min(1).optional().describe("Ports the delay proxy covers. Default: the target's published ports, else the ports it listens on."),
+  proxy_port_base: port.default(39100).describe("First port the delay proxy listens on (one per covered port)."),
 
-  cpu: cpuSchema.optional(),
-  memory: memorySchema.optional(),
-  io: ioSchema.optional(),
-  /** Where stress-ng runs: in the target ("exec", counted in its cgroup), a sidecar, or "auto". */
-  stress_mode: z.enum(["auto", "exec", "sidecar"]).default("auto"),
+  cpu: cpuSchema.optional().describe("CPU stress on the target (stress-ng): { stress_percent, workers } (the flat spelling of chaos.cpu)."),
+  memory: memorySchema.optional().describe("Memory stress on the target: { stress_mb } (the flat spelling of chaos.memory)."),
+  io: ioSchema.optional().describe("Disk I/O stress on the target: { workers } (the flat spelling of chaos.disk)."),
+  stress_mode: z.enum(["auto", "exec", "sidecar"]).default("auto").describe("Where stress-ng runs: in the target (\"exec\", counted in its cgroup), a sidecar, or \"auto\"."),
 
-  /**
-   * The faults as the spec writes them: `chaos.network.latency_ms`, `chaos.network.packet_loss_percent`
-   * (and every other network key), `chaos.cpu.stress_percent`, `chaos.memory.stress_mb`,
-   * `chaos.disk.workers` (disk I/O stress; `io` in the flat spelling).
-   */
   chaos: z
     .strictObject({
       network: z.strictObject(networkFields).optional(),
@@ -80,14 +54,12 @@ const baseSchema = z.strictObject({
       memory: memorySchema.optional(),
       disk: ioSchema.optional(),
     })
-    .optional(),
+    .optional()
+    .describe("The faults as the spec writes them: `chaos.network.latency_ms`, `chaos.network.packet_loss_percent` (and every other network key), `chaos.cpu.stress_percent`, `chaos.memory.stress_mb`, `chaos.disk.workers` (disk I/O stress; `io` in the flat spelling)."),
 
-  /** Freeze the target for the window (docker pause / unpause). */
-  pause: z.boolean().default(false),
-  /** Kill the target (SIGKILL) at the start of the window. */
-  kill: z.boolean().default(false),
-  /** With `kill`: restart the target at the end of the window (at once without `duration`). */
-  restart: z.boolean().default(false),
+  pause: z.boolean().default(false).describe("Freeze the target for the window (docker pause / unpause)."),
+  kill: z.boolean().default(false).describe("Kill the target (SIGKILL) at the start of the window."),
+  restart: z.boolean().default(false).describe("With `kill`: restart the target at the end of the window (at once without `duration`)."),
 });
 
 /** Merges `chaos.*` into the flat keys; a key set in both spellings is an issue. */

@@ -22,29 +22,25 @@ import {
 } from "@clnrm/core";
 
 export const configSchema = z.strictObject({
-  /** Any image reference: "alpine:latest", "nginx:1.27", "registry.example.com/team/api@sha256:...". */
-  image: z.string().trim().min(1, "image must not be empty"),
-  env: envSchema.default({}),
-  /** "8080" maps container port 8080 to a random host port; "18080:8080" fixes the host port. */
-  ports: z.array(portSchema).default([]),
-  /** "/host:/container", "./relative:/container:ro" (relative to the test file), or "volume:/container". */
-  volumes: z.array(volumeSchema).default([]),
-  command: commandSchema.optional(),
-  entrypoint: z.array(z.string()).optional(),
-  workdir: z.string().startsWith("/", "workdir must be an absolute path").optional(),
-  user: z.string().min(1).optional(),
-  health_check: healthCheckSchema.optional(),
-  network: z.strictObject({ aliases: z.array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "invalid alias")).default([]) }).optional(),
+  image: z.string().trim().min(1, "image must not be empty").describe("Any image reference: \"alpine:latest\", \"nginx:1.27\", \"registry.example.com/team/api@sha256:...\"."),
+  env: envSchema.default({}).describe("Environment variables of the container: { NAME = \"value\" }."),
+  ports: z.array(portSchema).default([]).describe("\"8080\" maps container port 8080 to a random host port; \"18080:8080\" fixes the host port."),
+  volumes: z.array(volumeSchema).default([]).describe("\"/host:/container\", \"./relative:/container:ro\" (relative to the test file), or \"volume:/container\"."),
+  command: commandSchema.optional().describe("The command to run instead of the image's default: a string (run by sh -c) or an array of arguments."),
+  entrypoint: z.array(z.string()).optional().describe("Replaces the image's entrypoint (an array of arguments)."),
+  workdir: z.string().startsWith("/", "workdir must be an absolute path").optional().describe("Working directory of the command (an absolute path)."),
+  user: z.string().min(1).optional().describe("User (and group) to run as: \"1000\", \"1000:1000\" or a name known to the image."),
+  health_check: healthCheckSchema.optional().describe("When the service is ready: { type = \"http\", port, path }, { type = \"tcp\", port } or { type = \"command\", command }."),
+  network: z.strictObject({ aliases: z.array(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "invalid alias")).default([]) }).optional().describe("Extra DNS names of the container on the run network: { aliases = [\"api\"] }."),
   resources: z
     .strictObject({ memory_mb: z.number().int().positive().optional(), cpus: z.number().positive().optional(), shm_size_mb: z.number().int().positive().optional() })
-    .optional(),
-  privileged: z.boolean().default(false),
-  cap_add: z.array(capabilitySchema).default([]),
-  /** Keep the container up when its default command exits at once (a bare shell): true, false or "auto". */
-  keep_alive: z.union([z.boolean(), z.literal("auto")]).default("auto"),
-  init: z.boolean().default(false),
-  /** Allow bind mounts of /, /etc, /root, home directories or the Docker socket. */
-  allow_sensitive_mounts: z.boolean().default(false),
+    .optional()
+    .describe("Limits: { memory_mb, cpus, shm_size_mb }."),
+  privileged: z.boolean().default(false).describe("Run the container privileged (all capabilities, host devices)."),
+  cap_add: z.array(capabilitySchema).default([]).describe("Linux capabilities to add, e.g. [\"NET_ADMIN\"]."),
+  keep_alive: z.union([z.boolean(), z.literal("auto")]).default("auto").describe("Keep the container up when its default command exits at once (a bare shell): true, false or \"auto\"."),
+  init: z.boolean().default(false).describe("Run an init process (docker --init) as PID 1, to reap zombies and forward signals."),
+  allow_sensitive_mounts: z.boolean().default(false).describe("Allow bind mounts of /, /etc, /root, home directories or the Docker socket."),
 }).superRefine((config, ctx) => checkSensitiveMounts(config, ctx));
 
 export type GenericContainerConfig = z.output<typeof configSchema>;

@@ -14,22 +14,14 @@ const modelName = z
 
 export const configSchema = z
   .strictObject({
-    /** The ollama image; defaults to the pinned upstream image. */
-    image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE),
-    /** A model to pull after start ("llama2", "llama2:13b"). */
-    model: modelName.optional(),
-    /** Several models to pull. */
-    models: z.array(modelName).default([]),
-    /** Fixed host port for 11434 (default: a random free port). */
-    port: z.number().int().min(1).max(65535).optional(),
-    /** true: require a GPU; false: CPU only. */
-    gpu_enabled: z.boolean().optional(),
-    /** true / false like gpu_enabled, or "auto": GPU when the engine has one, CPU otherwise. */
-    gpu: z.union([z.boolean(), z.literal("auto")]).optional(),
-    /** Named volume that caches models across runs; false: no cache (models are pulled every run). */
-    model_cache: modelCacheSchema(CACHE_VOLUME),
-    /** Extra environment (OLLAMA_* settings). */
-    env: envSchema.default({}),
+    image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE).describe("The ollama image; defaults to the pinned upstream image."),
+    model: modelName.optional().describe("A model to pull after start (\"llama2\", \"llama2:13b\")."),
+    models: z.array(modelName).default([]).describe("Several models to pull."),
+    port: z.number().int().min(1).max(65535).optional().describe("Fixed host port for 11434 (default: a random free port)."),
+    gpu_enabled: z.boolean().optional().describe("true: require a GPU; false: CPU only."),
+    gpu: z.union([z.boolean(), z.literal("auto")]).optional().describe("true / false like gpu_enabled, or \"auto\": GPU when the engine has one, CPU otherwise."),
+    model_cache: modelCacheSchema(CACHE_VOLUME).describe("Named volume that caches models across runs; false: no cache (models are pulled every run)."),
+    env: envSchema.default({}).describe("Extra environment (OLLAMA_* settings)."),
   })
   .superRefine((c, ctx) => {
     if (c.gpu !== undefined && c.gpu_enabled !== undefined) {

@@ -23,25 +23,14 @@ const hostPort = z.number().int().min(1).max(65535);
 
 export const configSchema = z
   .strictObject({
-    /** The collector image; the default is the real contrib image. */
-    image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE),
-    /** Your own collector config (relative to the test file), mounted at /etc/otelcol-contrib/config.yaml. */
-    config_file: z.string().trim().min(1, "config_file must not be empty").optional(),
-    /** Extra exporters for the generated config's traces pipeline: `{ "otlphttp/vendor" = { endpoint = "..." } }`. */
-    exporters: z.record(z.string().regex(/^[a-z][a-z0-9_]*(\/[A-Za-z0-9_.-]+)?$/, "an exporter name is TYPE or TYPE/NAME, e.g. \"otlphttp/honeycomb\""), z.record(z.string(), z.unknown())).optional(),
-    /**
-     * Host ports of the receivers, as the spec writes them: `["4317:4317", "4318:4318"]` (HOST:CONTAINER;
-     * container 4317 is OTLP/gRPC, 4318 OTLP/HTTP; a bare "4317" keeps a random host port).
-     */
-    ports: z.array(portSchema).optional(),
-    /** Same as `ports = ["HOST:4317"]` (the older spelling). */
-    grpc_port: hostPort.optional(),
-    /** Same as `ports = ["HOST:4318"]` (the older spelling). */
-    http_port: hostPort.optional(),
-    /** Environment of the collector (for `${env:NAME}` in a config). */
-    env: envSchema.default({}),
-    /** User to run the collector as. Default: the host user, so that clnrm can read the spans file. */
-    user: z.string().trim().min(1).optional(),
+    image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE).describe("The collector image; the default is the real contrib image."),
+    config_file: z.string().trim().min(1, "config_file must not be empty").optional().describe("Your own collector config (relative to the test file), mounted at /etc/otelcol-contrib/config.yaml."),
+    exporters: z.record(z.string().regex(/^[a-z][a-z0-9_]*(\/[A-Za-z0-9_.-]+)?$/, "an exporter name is TYPE or TYPE/NAME, e.g. \"otlphttp/honeycomb\""), z.record(z.string(), z.unknown())).optional().describe("Extra exporters for the generated config's traces pipeline: `{ \"otlphttp/vendor\" = { endpoint = \"...\" } }`."),
+    ports: z.array(portSchema).optional().describe("Host ports of the receivers, as the spec writes them: `[\"4317:4317\", \"4318:4318\"]` (HOST:CONTAINER; container 4317 is OTLP/gRPC, 4318 OTLP/HTTP; a bare \"4317\" keeps a random host port)."),
+    grpc_port: hostPort.optional().describe("Same as `ports = [\"HOST:4317\"]` (the older spelling)."),
+    http_port: hostPort.optional().describe("Same as `ports = [\"HOST:4318\"]` (the older spelling)."),
+    env: envSchema.default({}).describe("Environment of the collector (for `${env:NAME}` in a config)."),
+    user: z.string().trim().min(1).optional().describe("User to run the collector as. Default: the host user, so that clnrm can read the spans file."),
   })
   .superRefine((c, ctx) => {
     if (c.config_file && c.exporters) {

@@ -50,30 +50,20 @@ const passSchema = z.string().min(1, "pass must not be empty");
  */
 export const configSchema = z
   .strictObject({
-    /** The image; the default is the real upstream image, pinned. */
-    image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE),
-    /** Root credentials: `auth.user` (`--user`, default "root") and `auth.pass` (secret, passed as SURREAL_PASS, default "root"). */
-    auth: z.strictObject({ user: userSchema.optional(), pass: passSchema.optional() }).optional(),
-    /** Same as `auth.user` (the older spelling). */
-    user: userSchema.optional(),
-    /** Same as `auth.pass` (the older spelling). Secret. */
-    pass: passSchema.optional(),
-    /** Namespace defined at start and used for init scripts; output `ns`. */
-    namespace: identifier.default("test"),
-    /** Database defined at start and used for init scripts; output `db`. */
-    database: identifier.default("test"),
-    /** `surreal start --strict`: tables, namespaces and databases must be defined before use. */
-    strict: z.boolean().default(false),
-    /** SurrealQL files, relative to the test file, run in order after the database is set up. */
-    init_scripts: z.array(z.string().trim().min(1, "an init script path must not be empty")).default([]),
-    /** Inline SurrealQL, run after the init_scripts. */
-    init: z.string().optional(),
-    /** Fixed host port for the API (18000 or "18000:8000"); a random free port otherwise. */
-    port: hostPortSchema.optional(),
-    /** Extra environment variables (SURREAL_* server settings, for example). */
+    image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE).describe("The image; the default is the real upstream image, pinned."),
+    auth: z.strictObject({ user: userSchema.optional(), pass: passSchema.optional() }).optional().describe("Root credentials: `auth.user` (`--user`, default \"root\") and `auth.pass` (secret, passed as SURREAL_PASS, default \"root\")."),
+    user: userSchema.optional().describe("Same as `auth.user` (the older spelling)."),
+    pass: passSchema.optional().describe("Same as `auth.pass` (the older spelling). Secret."),
+    namespace: identifier.default("test").describe("Namespace defined at start and used for init scripts; output `ns`."),
+    database: identifier.default("test").describe("Database defined at start and used for init scripts; output `db`."),
+    strict: z.boolean().default(false).describe("`surreal start --strict`: tables, namespaces and databases must be defined before use."),
+    init_scripts: z.array(z.string().trim().min(1, "an init script path must not be empty")).default([]).describe("SurrealQL files, relative to the test file, run in order after the database is set up."),
+    init: z.string().optional().describe("Inline SurrealQL, run after the init_scripts."),
+    port: hostPortSchema.optional().describe("Fixed host port for the API (18000 or \"18000:8000\"); a random free port otherwise."),
     env: envSchema
       .default({})
-      .refine((e) => !("SURREAL_PASS" in e) && !("SURREAL_USER" in e), "set the credentials with `auth.user` and `auth.pass`, not SURREAL_USER/SURREAL_PASS in env"),
+      .refine((e) => !("SURREAL_PASS" in e) && !("SURREAL_USER" in e), "set the credentials with `auth.user` and `auth.pass`, not SURREAL_USER/SURREAL_PASS in env")
+      .describe("Extra environment variables (SURREAL_* server settings, for example)."),
   })
   .transform((c, ctx) => {
     const { auth, user, pass, ...rest } = c;

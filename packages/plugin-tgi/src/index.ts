@@ -12,29 +12,20 @@ export const CACHE_TARGET = "/data";
 export const QUANTIZE = ["bitsandbytes", "bitsandbytes-nf4", "bitsandbytes-fp4", "gptq", "awq", "eetq", "exl2", "marlin", "fp8"] as const;
 
 export const configSchema = z.strictObject({
-  /** The TGI image; defaults to the pinned upstream image (its entrypoint runs text-generation-launcher). */
-  image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE),
-  /** Hugging Face model id, e.g. "bigscience/bloom-560m". */
-  model_id: z.string().trim().min(1, "model_id must not be empty"),
-  revision: z.string().trim().min(1).optional(),
-  quantize: z.enum(QUANTIZE).optional(),
-  /** Shards (--num-shard N); also the GPU count unless `gpus` is set. */
-  num_shard: z.number().int().min(1).max(64).optional(),
-  /** GPUs to request: a count, "all", or 0 for none. Default: num_shard, else "all". */
-  gpus: z.union([z.number().int().min(0).max(64), z.literal("all")]).optional(),
-  /** /dev/shm size in MiB (NCCL between shards needs it). */
-  shm_size_mb: z.number().int().positive().default(1024),
-  max_input_length: z.number().int().positive().optional(),
-  max_total_tokens: z.number().int().positive().optional(),
-  /** Extra text-generation-launcher arguments, appended as given. */
-  extra_args: z.array(z.string()).default([]),
-  /** Name of the host environment variable holding the Hugging Face token (default HF_TOKEN). */
-  hf_token_env: hfTokenEnvSchema.optional(),
-  /** Fixed host port for 80 (default: a random free port). */
-  port: z.number().int().min(1).max(65535).optional(),
-  /** Named volume caching Hugging Face downloads across runs (shared with vllm); false: no cache. */
-  model_cache: modelCacheSchema(CACHE_VOLUME),
-  env: envSchema.default({}),
+  image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE).describe("The TGI image; defaults to the pinned upstream image (its entrypoint runs text-generation-launcher)."),
+  model_id: z.string().trim().min(1, "model_id must not be empty").describe("Hugging Face model id, e.g. \"bigscience/bloom-560m\"."),
+  revision: z.string().trim().min(1).optional().describe("Model revision (a branch, tag or commit on the Hugging Face Hub); --revision."),
+  quantize: z.enum(QUANTIZE).optional().describe("Quantization method (--quantize)."),
+  num_shard: z.number().int().min(1).max(64).optional().describe("Shards (--num-shard N); also the GPU count unless `gpus` is set."),
+  gpus: z.union([z.number().int().min(0).max(64), z.literal("all")]).optional().describe("GPUs to request: a count, \"all\", or 0 for none. Default: num_shard, else \"all\"."),
+  shm_size_mb: z.number().int().positive().default(1024).describe("/dev/shm size in MiB (NCCL between shards needs it)."),
+  max_input_length: z.number().int().positive().optional().describe("Longest prompt accepted, in tokens (--max-input-length)."),
+  max_total_tokens: z.number().int().positive().optional().describe("Longest prompt plus generation, in tokens (--max-total-tokens)."),
+  extra_args: z.array(z.string()).default([]).describe("Extra text-generation-launcher arguments, appended as given."),
+  hf_token_env: hfTokenEnvSchema.optional().describe("Name of the host environment variable holding the Hugging Face token (default HF_TOKEN)."),
+  port: z.number().int().min(1).max(65535).optional().describe("Fixed host port for 80 (default: a random free port)."),
+  model_cache: modelCacheSchema(CACHE_VOLUME).describe("Named volume caching Hugging Face downloads across runs (shared with vllm); false: no cache."),
+  env: envSchema.default({}).describe("Extra environment of the server."),
 });
 
 export type TgiConfig = z.output<typeof configSchema>;

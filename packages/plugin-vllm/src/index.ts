@@ -9,28 +9,19 @@ export const CACHE_VOLUME = "clnrm-model-cache-hf";
 export const CACHE_TARGET = "/root/.cache/huggingface";
 
 export const configSchema = z.strictObject({
-  /** The vLLM image; defaults to the pinned upstream image (its entrypoint is the OpenAI api_server). */
-  image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE),
-  /** Hugging Face model id, e.g. "facebook/opt-125m". */
-  model: z.string().trim().min(1, "model must not be empty"),
-  /** GPUs to request (device count) and --tensor-parallel-size; 0 runs without a GPU request. */
-  gpus: z.number().int().min(0).max(64).default(1),
-  max_model_len: z.number().int().positive().optional(),
-  gpu_memory_utilization: z.number().gt(0).max(1).optional(),
-  dtype: z.enum(["auto", "half", "float16", "bfloat16", "float", "float32"]).optional(),
-  quantization: z.string().regex(/^[a-z0-9_-]+$/, "invalid quantization method (e.g. \"awq\", \"gptq\", \"fp8\")").optional(),
-  /** Extra api_server arguments, appended as given. */
-  extra_args: z.array(z.string()).default([]),
-  /** Name of the host environment variable holding the Hugging Face token (default HF_TOKEN). */
-  hf_token_env: hfTokenEnvSchema.optional(),
-  /** Fixed host port for 8000 (default: a random free port). */
-  port: z.number().int().min(1).max(65535).optional(),
-  /** /dev/shm size in MiB (tensor parallelism needs a large one). */
-  shm_size_mb: z.number().int().positive().default(1024),
-  /** Named volume caching Hugging Face downloads across runs (shared with tgi); false: no cache. */
-  model_cache: modelCacheSchema(CACHE_VOLUME),
-  /** Extra environment (VLLM_* settings). */
-  env: envSchema.default({}),
+  image: z.string().trim().min(1, "image must not be empty").default(DEFAULT_IMAGE).describe("The vLLM image; defaults to the pinned upstream image (its entrypoint is the OpenAI api_server)."),
+  model: z.string().trim().min(1, "model must not be empty").describe("Hugging Face model id, e.g. \"facebook/opt-125m\"."),
+  gpus: z.number().int().min(0).max(64).default(1).describe("GPUs to request (device count) and --tensor-parallel-size; 0 runs without a GPU request."),
+  max_model_len: z.number().int().positive().optional().describe("Context length of the model, in tokens (--max-model-len)."),
+  gpu_memory_utilization: z.number().gt(0).max(1).optional().describe("Fraction of GPU memory vLLM may use, above 0 and at most 1 (--gpu-memory-utilization)."),
+  dtype: z.enum(["auto", "half", "float16", "bfloat16", "float", "float32"]).optional().describe("Data type of the weights and activations (--dtype)."),
+  quantization: z.string().regex(/^[a-z0-9_-]+$/, "invalid quantization method (e.g. \"awq\", \"gptq\", \"fp8\")").optional().describe("Quantization method, e.g. \"awq\", \"gptq\", \"fp8\" (--quantization)."),
+  extra_args: z.array(z.string()).default([]).describe("Extra api_server arguments, appended as given."),
+  hf_token_env: hfTokenEnvSchema.optional().describe("Name of the host environment variable holding the Hugging Face token (default HF_TOKEN)."),
+  port: z.number().int().min(1).max(65535).optional().describe("Fixed host port for 8000 (default: a random free port)."),
+  shm_size_mb: z.number().int().positive().default(1024).describe("/dev/shm size in MiB (tensor parallelism needs a large one)."),
+  model_cache: modelCacheSchema(CACHE_VOLUME).describe("Named volume caching Hugging Face downloads across runs (shared with tgi); false: no cache."),
+  env: envSchema.default({}).describe("Extra environment (VLLM_* settings)."),
 });
 
 export type VllmConfig = z.output<typeof configSchema>;
