@@ -144,10 +144,13 @@ export function program(): Command {
 
   cli
     .command("init")
-    .description("write a starter test file")
+    .description("write a starter test file, and the editor set-up and a CI workflow if asked (asks on a terminal)")
     .argument("[file]", "where to write it", "tests/example.clnrm.toml")
-    .option("--force", "overwrite an existing file")
-    .action(async (file: string, opts: { force?: boolean }) => {
+    .option("--force", "overwrite existing files")
+    .option("--editor", "also write .taplo.toml (the rule that gives *.clnrm.toml files the schema) and clnrm.schema.json")
+    .option("--no-editor", "don't ask about the editor set-up")
+    .addOption(new Option("--ci <provider>", "also write a CI workflow (.github/workflows/clnrm.yml or .gitlab-ci.yml)").choices(["github", "gitlab", "none"]))
+    .action(async (file: string, opts: { force?: boolean; editor?: boolean; ci?: "github" | "gitlab" | "none" }) => {
       const { initCommand } = await import("./commands/init.js");
       process.exitCode = await initCommand(file, opts);
     });
