@@ -25,6 +25,10 @@ VETH_HOST=${NAME:0:10}-h
 VETH_NS=${NAME:0:10}-n
 log() { echo "[test-engine] $*" >&2; }
 
+if ip netns list | grep -qw "^$NAME"; then
+  log "network namespace $NAME exists already: tools/test-engine/stop.sh on its DIR, or pick another NAME"
+  exit 1
+fi
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 # Unix sockets have a short path limit (108): the exec root and sockets live under /run.

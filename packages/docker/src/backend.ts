@@ -20,7 +20,7 @@ import { createOptions } from "./create-options.js";
 import { loadDockerode, loadStart, loadTestcontainers } from "./deps.js";
 import { engineUnreachable, engineWentAway } from "./engine.js";
 import { specProblem, startCancelled } from "./failure.js";
-import { type Engine, containerHost, dockerodeOptions, engineAddress, explicitAddress, prepareEngine } from "./host.js";
+import { type Engine, containerHost, dockerodeOptions, engineAddress, explicitAddress, prepareEngine, remoteHostOf } from "./host.js";
 import { labelsFor } from "./labels.js";
 import { removeNetwork } from "./network.js";
 import { type DockerSweepReport, type LiveRun, liveRuns, sweep } from "./sweep.js";
@@ -80,7 +80,9 @@ export class DockerBackend implements ContainerBackend {
       if (err instanceof ContainerError && err.code === "CLNRM_ERR_ENGINE_UNREACHABLE") throw err; // ssh or TLS set-up: says what is wrong
       throw new ContainerError(`cannot reach the Docker engine at ${this.address}`, {
         code: "CLNRM_ERR_ENGINE_UNREACHABLE",
-        hint: "start it (sudo systemctl start docker, or dockerd &) or set DOCKER_HOST",
+        hint: remoteHostOf(this.address)
+          ? `check that the engine on ${remoteHostOf(this.address)} is up and reachable from this machine at that port, or point DOCKER_HOST at another`
+          : "start it (sudo systemctl start docker, or dockerd &) or set DOCKER_HOST",
         environment: true,
         cause: err,
       });

@@ -6,7 +6,7 @@
 // the engine's host; a bind mount refused; `clnrm gc` per engine; then nothing left on either.
 // Needs root (ip netns) and the CLI built. Phases are printed with their times.
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -25,6 +25,15 @@ const ADDR = `${SUBNET}.2`;
 const dir = `/var/lib/clnrm-test-engine-${process.pid}`;
 const work = mkdtempSync(join(tmpdir(), "clnrm-remote-"));
 const t0 = performance.now();
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function phase(what: string): void {
   console.log(`[remote +${((performance.now() - t0) / 1000).toFixed(1)}s] ${what}`);
@@ -117,6 +126,11 @@ beforeAll(async () => {
   writeFileSync(join(work, "remote.clnrm.toml"), suite);
   writeFileSync(join(work, "bind.clnrm.toml"), bindSuite);
   mkdirSync(join(work, "data"));
+  // Engines a killed earlier run of this file left (its pid is gone): torn down first.
+  for (const stale of readdirSync("/var/lib").filter((d) => /^clnrm-test-engine-\d+$/.test(d))) {
+    const pid = Number(stale.slice("clnrm-test-engine-".length));
+    if (pid !== process.pid && !alive(pid)) await run(join(tools, "stop.sh"), [join("/var/lib", stale)]).catch(() => {});
+  }
   phase(`starting the second engine (${NAME}, ${ADDR})`);
   try {
     const { stdout } = await run(join(tools, "start.sh"), [dir, BUSYBOX], { env: { ...process.env, NAME, SUBNET } });
@@ -164,6 +178,13 @@ describe("a remote engine over TCP with TLS", () => {
     expect(r.code, r.stderr + r.stdout).toBe(2);
     expect(r.stderr).toMatch(/DOCKER_TLS_VERIFY is set but .*no-certs\/ca\.pem cannot be read .*DOCKER_CERT_PATH/);
     expect(r.stderr).not.toMatch(/^\s+at /m);
+  }, 60_000);
+
+  it("an engine that does not answer there is one line saying to check that host, exit 2", async () => {
+    const r = await clnrm(["run", "remote.clnrm.toml"], { ...tls(), DOCKER_HOST: `tcp://${ADDR}:2399` });
+    expect(r.code, r.stderr + r.stdout).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`cannot reach the Docker engine at tcp://${ADDR.replaceAll(".", "\\.")}:2399 \\(check that the engine on ${ADDR.replaceAll(".", "\\.")} is up`));
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
   }, 60_000);
 
   it("clnrm gc sweeps a dead run's leftovers on the engine DOCKER_HOST names, not on the other", async () => {
