@@ -16,16 +16,26 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS_DIR=${CLNRM_TOOLS_DIR:-$HOME/.cache/clnrm-tools}
 CACHE=$TOOLS_DIR/images
 NODE_VERSION=24.21.0
+# The real SurrealDB engine for the surrealdb test image (@surrealdb/node 2.3.5
+# embeds SurrealDB 2.3.10) and the SDK whose RPC codec it uses.
+SURREALDB_NODE_VERSION=2.3.5
+SURREALDB_SDK_VERSION=2.0.8
 DEBIAN_SUITE=bookworm
 
 # name -> image reference, in dependency order.
-IMAGE_NAMES=(busybox alpine debian tools node)
+# postgres, redis and rabbitmq are Debian's own packages of the real servers,
+# tagged with the upstream names (and pinned majors) the plugins default to.
+IMAGE_NAMES=(busybox alpine debian tools node trixie postgres redis rabbitmq)
 declare -A IMAGE_REF=(
   [busybox]=clnrm-test/busybox:latest
   [alpine]=alpine:latest
   [debian]=clnrm-test/debian:$DEBIAN_SUITE
   [tools]=clnrm-test/tools:latest
   [node]=clnrm-test/node:24
+  [trixie]=clnrm-test/debian:trixie
+  [postgres]=postgres:15
+  [redis]=redis:7.0
+  [rabbitmq]=rabbitmq:3.10-management
 )
 declare -A IMAGE_DEPS=(
   [busybox]=""
@@ -33,6 +43,10 @@ declare -A IMAGE_DEPS=(
   [debian]=""
   [tools]="debian"
   [node]="debian"
+  [trixie]=""
+  [postgres]="debian"
+  [redis]="debian"
+  [rabbitmq]="debian"
 )
 
 log() { echo "test-images: $*" >&2; }
@@ -153,25 +167,39 @@ import_tar() { # tar ref hash stand-in cmd
 
 # ----------------------------------------------------------------- debian --
 
-inputs_debian() {
-  echo "suite $DEBIAN_SUITE mirror $(host_debian_mirror)"
+inputs_debian() { debian_inputs "$DEBIAN_SUITE"; }
+build_debian() { debian_image "$DEBIAN_SUITE" "$1" "$2"; }
+# Debian 13: only for images whose upstream payload needs glibc >= 2.38
+# (the embedded SurrealDB engine of @surrealdb/node 2.x).
+inputs_trixie() { debian_inputs trixie; }
+build_trixie() { debian_image trixie "$1" "$2"; }
+
+debian_inputs() { # suite
+  echo "suite $1 mirror $(host_debian_mirror)"
+  declare -f debian_image
   cat /etc/apt/sources.list.d/debian.sources 2>/dev/null || true
 }
-build_debian() { # ref hash
-  local tar=$CACHE/debian-$DEBIAN_SUITE-minbase-${2:0:16}.tar
+
+# The host's codename (its apt sources name it; they are rewritten for other suites).
+host_suite() { . /etc/os-release && echo "${VERSION_CODENAME:-$DEBIAN_SUITE}"; }
+
+debian_image() { # suite ref hash
+  local suite=$1 tar=$CACHE/debian-$1-minbase-${3:0:16}.tar
   if [ ! -s "$tar" ]; then
     apt_install_host debootstrap
     local mirror tmp; mirror=$(host_debian_mirror); tmp=$(mktemp -d)
-    log "debootstrap --variant=minbase $DEBIAN_SUITE ($mirror) ..."
-    if ! debootstrap --variant=minbase "$DEBIAN_SUITE" "$tmp/root" "$mirror" >"$tmp/log" 2>&1; then
+    log "debootstrap --variant=minbase $suite ($mirror) ..."
+    if ! debootstrap --variant=minbase "$suite" "$tmp/root" "$mirror" >"$tmp/log" 2>&1; then
       tail -n 20 "$tmp/log" >&2; rm -rf "$tmp"; die "debootstrap failed"
     fi
     local r=$tmp/root
     # apt sources: the host's deb822 Debian sources if it has them (same
-    # mirror, plus -updates and -security), else debootstrap's sources.list.
+    # mirror, plus -updates and -security; suite names rewritten when the
+    # image's suite is not the host's), else debootstrap's sources.list.
     if [ -f /etc/apt/sources.list.d/debian.sources ]; then
       mkdir -p "$r/etc/apt/sources.list.d"
-      cp /etc/apt/sources.list.d/debian.sources "$r/etc/apt/sources.list.d/debian.sources"
+      sed "s/\\<$(host_suite)\\>/$suite/g" \
+        /etc/apt/sources.list.d/debian.sources >"$r/etc/apt/sources.list.d/debian.sources"
       rm -f "$r/etc/apt/sources.list"
     fi
     # Container-friendly apt defaults, like the official debian images.
@@ -200,11 +228,11 @@ EOF
     : >"$r/etc/hostname"
     rm -f "$r/etc/resolv.conf" "$r/etc/machine-id"
     mkdir -p "$CACHE"
-    rm -f "$CACHE"/debian-"$DEBIAN_SUITE"-minbase-*.tar
+    rm -f "$CACHE"/debian-"$suite"-minbase-*.tar
     tar --numeric-owner -C "$r" -cf "$tar.part" . && mv "$tar.part" "$tar"
     rm -rf "$tmp"
   fi
-  import_tar "$tar" "$1" "$2" "" 'CMD ["/bin/bash"]'
+  import_tar "$tar" "$2" "$3" "" 'CMD ["/bin/bash"]'
 }
 
 # ------------------------------------------------------ Dockerfile images --
@@ -246,12 +274,30 @@ build_node() {
   rm -rf "$ctx"
 }
 
+# ----------------------------------------------- real servers from Debian --
+# Debian's packages of the real servers, with the upstream images' layout and
+# entrypoint conventions. Labelled org.clnrm.test-build="debian <package>
+# <installed version>" (a test build of the real server, not a stand-in).
+
+debian_server_image() { # name ref hash package
+  docker_build_dir "$1" "$2" "$3"
+  local version
+  version=$(docker run --rm --entrypoint dpkg-query "$2" -W -f '${Version}' "$4") ||
+    die "$2: package $4 is not installed in the image"
+  printf 'FROM %s\nLABEL org.clnrm.test-build="debian %s %s"\n' "$2" "$4" "$version" |
+    docker build -q -t "$2" - >>"$CACHE/$1.build.log" 2>&1 ||
+    die "labelling $2 failed (log: $CACHE/$1.build.log)"
+}
+build_postgres() { debian_server_image postgres "$1" "$2" postgresql-15; }
+build_redis() { debian_server_image redis "$1" "$2" redis-server; }
+build_rabbitmq() { debian_server_image rabbitmq "$1" "$2" rabbitmq-server; }
+
 # ------------------------------------------------------- stand-in images --
 # Every directory standin-NAME/ with a Dockerfile is a stand-in for a real upstream image that cannot
 # be pulled here (surrealdb, ollama, ...). It is tagged clnrm-test/NAME-standin:latest, labelled
 # org.clnrm.stand-in=NAME, and built after the image its FROM line names.
 
-declare -A FROM_DEP=([clnrm-test/node:24]=node [clnrm-test/tools:latest]=tools [clnrm-test/debian:$DEBIAN_SUITE]=debian [clnrm-test/busybox:latest]=busybox)
+declare -A FROM_DEP=([clnrm-test/debian:trixie]=trixie [clnrm-test/node:24]=node [clnrm-test/tools:latest]=tools [clnrm-test/debian:$DEBIAN_SUITE]=debian [clnrm-test/busybox:latest]=busybox)
 for dir in "$HERE"/standin-*/; do
   [ -f "$dir/Dockerfile" ] || continue
   n=$(basename "$dir")
@@ -261,6 +307,41 @@ for dir in "$HERE"/standin-*/; do
   IMAGE_DEPS[$n]=${FROM_DEP[$from]:-}
   eval "build_$n() { docker_build_dir $n \"\$1\" \"\$2\" \"\" ${n#standin-}; }"
 done
+
+# The surrealdb image runs the real engine: its context gets Node, the shared
+# helpers and an npm install of the engine (cached per version, only the
+# linux-x64-gnu native build kept).
+surrealdb_modules() {
+  local dir=$CACHE/surrealdb-node-$SURREALDB_NODE_VERSION-sdk-$SURREALDB_SDK_VERSION
+  if [ ! -f "$dir/.complete" ]; then
+    command -v npm >/dev/null || die "npm is needed to fetch @surrealdb/node (source tools/setup.sh)"
+    log "fetching @surrealdb/node@$SURREALDB_NODE_VERSION surrealdb@$SURREALDB_SDK_VERSION"
+    rm -rf "$dir"; mkdir -p "$dir"
+    npm install --silent --no-save --no-package-lock --no-audit --no-fund --legacy-peer-deps --prefix "$dir" \
+      "@surrealdb/node@$SURREALDB_NODE_VERSION" "surrealdb@$SURREALDB_SDK_VERSION" >&2 ||
+      die "npm install of @surrealdb/node failed"
+    find "$dir/node_modules/@surrealdb/node/dist" -name '*.node' ! -name '*.linux-x64-gnu.node' -delete
+    : >"$dir/.complete"
+  fi
+  echo "$dir/node_modules"
+}
+inputs_standin-surrealdb() {
+  echo "node $NODE_VERSION @surrealdb/node $SURREALDB_NODE_VERSION surrealdb $SURREALDB_SDK_VERSION"
+  declare -f surrealdb_modules
+  sha256sum <"$HERE/node/standin.mjs"
+}
+build_standin-surrealdb() {
+  local bin mods ctx; bin=$(node_binary); mods=$(surrealdb_modules); ctx=$(mktemp -d)
+  ln "$bin" "$ctx/node" 2>/dev/null || cp "$bin" "$ctx/node"
+  cp "$HERE/node/standin.mjs" "$ctx/standin.mjs"
+  cp -a "$mods" "$ctx/node_modules"
+  cp "$HERE/standin-surrealdb/surreal.mjs" "$HERE/standin-surrealdb/surreal.sh" "$ctx/"
+  docker_build_dir standin-surrealdb "$1" "$2" "$ctx" surrealdb
+  rm -rf "$ctx"
+  printf 'FROM %s\nLABEL org.clnrm.test-build="npm @surrealdb/node %s (SurrealDB %s engine) behind an HTTP layer"\n' \
+    "$1" "$SURREALDB_NODE_VERSION" "$(docker run --rm --entrypoint node "$1" -p 'require("/srv/node_modules/@surrealdb/node/package.json").surreal')" |
+    docker build -q -t "$1" - >>"$CACHE/standin-surrealdb.build.log" 2>&1 || die "labelling $1 failed"
+}
 
 # ------------------------------------------------------------------ main --
 
