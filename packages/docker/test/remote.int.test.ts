@@ -221,7 +221,11 @@ describe("a remote engine over SSH", () => {
     expect(r.stderr + r.stdout).not.toMatch(/localhost/);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(await leftovers(r.pid)).toEqual({ remote: [], local: [] });
-    // The tunnel went with the run.
+    // clnrm gc through the tunnel too: the second engine has nothing of clnrm's left, so nothing to remove.
+    const gc = await clnrm(["gc"], ssh());
+    expect(gc.code, gc.stderr + gc.stdout).toBe(0);
+    expect(gc.stdout).toMatch(/removed 0 container/);
+    // The tunnels went with their processes.
     const { stdout } = await run("ps", ["-eo", "args"]);
     expect(stdout).not.toMatch(new RegExp(`ssh .*-L \\S+:/var/run/docker.sock .*${ADDR.replaceAll(".", "\\.")}`));
   }, 60_000);
