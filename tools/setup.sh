@@ -116,13 +116,19 @@ _clnrm_ensure_docker() (
     command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 || need+=(docker.io iptables)
   fi
   command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+  # The remote-engine tests reach a second dockerd over ssh (packages/docker/test/remote.int.test.ts).
+  [ -x /usr/sbin/sshd ] || need+=(openssh-server)
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
       _clnrm_log "error: need root to install ${need[*]} (apt-get)"; return 1
     fi
     _clnrm_log "installing ${need[*]} (apt)"
     apt-get update -qq
+    # policy-rc.d 101: install without starting services (no system-wide sshd; the tests start their own).
+    local policy=/usr/sbin/policy-rc.d own_policy=0
+    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=1; fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    if [ "$own_policy" = 1 ]; then rm -f "$policy"; fi
   fi
   docker info >/dev/null 2>&1 && return 0
   if [ "$(id -u)" != 0 ]; then
