@@ -3,7 +3,6 @@ export * from "./errors.js";
 export * from "./health.js";
 export * from "./lifecycle.js";
 export * from "./plugin.js";
-export * from "./registry.js";
 export * from "./spec.js";
 export * from "./state.js";
 export * from "./suggest.js";

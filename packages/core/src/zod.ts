@@ -1,11 +1,8 @@
+import type { ConfigIssue } from "@clnrm/plugin-api/plugin";
 import type { z } from "zod";
 import { didYouMean } from "./suggest.js";
 
-export interface ConfigIssue {
-  /** Path inside the validated value, e.g. ["ports", 0]. */
-  path: (string | number)[];
-  message: string;
-}
+export type { ConfigIssue };
 
 /**
  * Turns zod issues into one readable message each, with "did you mean" for unknown keys.

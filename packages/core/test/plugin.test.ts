@@ -23,8 +23,9 @@ describe("definePlugin", () => {
     expect(d.create).toBe(input.create);
   });
 
-  it("keeps an explicit apiVersion", () => {
-    expect(definePlugin({ ...input, apiVersion: 2 }).apiVersion).toBe(2);
+  it("always writes plugin API v1: a v2 definition gets its own definer, not a flag", () => {
+    // @ts-expect-error apiVersion is not an input of definePlugin (V1)
+    expect(definePlugin({ ...input, apiVersion: 2 }).apiVersion).toBe(1);
   });
 
   it("returns a frozen object and does not freeze or change its input", () => {

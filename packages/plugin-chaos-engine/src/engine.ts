@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type ContainerSpec, ContainerError, type PluginLogger, type RunningContainer, runOptions, type StartContext, ValidationError } from "@clnrm/core";
+import { type ContainerSpec, ContainerError, type PluginLogger, type RunningContainer, runOptions, type StartContext, ValidationError } from "@clnrm/plugin-api";
 import { describe, type Fault, type FaultEnv, faultsFor, type LatencyMode, probeLatencyMode, type Target } from "./faults.js";
 import type { ChaosConfig } from "./schema.js";
 

@@ -1,4 +1,4 @@
-import { type ContainerSpec, ContainerError, type PluginLogger, type RunningContainer, ValidationError } from "@clnrm/core";
+import { type ContainerSpec, ContainerError, type PluginLogger, type RunningContainer, ValidationError } from "@clnrm/plugin-api";
 import {
   applyNetworkScript,
   LISTEN_PORTS_SCRIPT,

@@ -1,4 +1,4 @@
-import { definePlugin, HealthStatus, type Outputs, type PluginDefinition, type ServiceHandle } from "@clnrm/core";
+import { definePlugin, HealthStatus, type Outputs, type PluginDefinition } from "@clnrm/plugin-api";
 import { ChaosEngine } from "./engine.js";
 import { type ChaosConfig, configSchema } from "./schema.js";
 
@@ -30,7 +30,7 @@ function outputs(engine: ChaosEngine): Outputs {
 }
 
 /** A chaos_engine definition; the default export is `createChaosEngine()`. */
-export function createChaosEngine(): PluginDefinition<typeof configSchema> {
+export function createChaosEngine(): PluginDefinition<typeof configSchema, ChaosEngine> {
   return definePlugin({
     type: "chaos_engine",
     description: "Fault injection on other services: packet loss, latency, bandwidth caps, partitions, CPU/memory/IO stress, pause/kill",
@@ -53,19 +53,17 @@ export function createChaosEngine(): PluginDefinition<typeof configSchema> {
           }
           return { service: ctx.service, containers: [...engine.containers], outputs: outputs(engine), data: engine };
         },
-        async healthCheck(handle: ServiceHandle) {
+        async healthCheck(handle) {
           for (const c of handle.containers) {
             const s = await c.state();
             if (!s.running) return HealthStatus.unhealthy(`chaos sidecar ${c.name} is ${s.status}`);
           }
           return HealthStatus.healthy();
         },
+        // Reverts the faults on the targets; the lifecycle removes the sidecar containers.
         async stop(handle, ctx) {
-          const engine = handle.data as ChaosEngine | undefined;
-          if (!engine) {
-            await Promise.all(handle.containers.map((c) => c.remove()));
-            return;
-          }
+          const engine = handle.data;
+          if (!engine) return;
           engine.log = ctx.log;
           await engine.stop();
         },

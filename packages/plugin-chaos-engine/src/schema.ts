@@ -1,4 +1,4 @@
-import { durationSchema, z } from "@clnrm/core";
+import { durationSchema, z } from "@clnrm/plugin-kit";
 
 /** Real upstream images, pinned. Tests point the config at local images instead. */
 export const DEFAULT_SIDECAR_IMAGE = "nicolaka/netshoot:v0.13";

@@ -1,25 +1,27 @@
 import {
   ContainerError,
   type ContainerSpec,
+  containerExit,
+  definePlugin,
+  HealthStatus,
+  type Outputs,
+  type RunningContainer,
+  runOptions,
+} from "@clnrm/plugin-api";
+import {
   capabilitySchema,
   checkSensitiveMounts,
   commandSchema,
-  containerExit,
-  definePlugin,
   describeSpecNotices,
   envSchema,
-  HealthStatus,
   healthCheckSchema,
   healthCheckToProbe,
-  type Outputs,
   portSchema,
-  type RunningContainer,
-  runOptions,
   sleep,
   volumeSchema,
   volumesToMounts,
   z,
-} from "@clnrm/core";
+} from "@clnrm/plugin-kit";
 
 export const configSchema = z.strictObject({
   image: z.string().trim().min(1, "image must not be empty").describe("Any image reference: \"alpine:latest\", \"nginx:1.27\", \"registry.example.com/team/api@sha256:...\"."),

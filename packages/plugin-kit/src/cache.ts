@@ -1,4 +1,5 @@
-import { type MountSpec, z } from "@clnrm/core";
+import type { MountSpec } from "@clnrm/plugin-api";
+import { z } from "@clnrm/core";
 
 /** Labels of cache volumes: `clnrm gc` keeps them unless `--all`. */
 export const CACHE_LABELS: Readonly<Record<string, string>> = { "clnrm.managed": "true", "clnrm.keep": "true" };

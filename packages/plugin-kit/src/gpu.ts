@@ -1,4 +1,4 @@
-import { ContainerError, type ContainerSpec, type EngineCapabilities, type RunningContainer, runOptions, type StartContext } from "@clnrm/core";
+import { ContainerError, type ContainerSpec, type EngineCapabilities, type RunningContainer, runOptions, type StartContext } from "@clnrm/plugin-api";
 
 /** "off": no GPU; "required": fail clearly without an NVIDIA runtime; "auto": GPU if available. */
 export type GpuMode = "off" | "required" | "auto";

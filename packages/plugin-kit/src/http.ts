@@ -1,4 +1,4 @@
-import { HealthStatus, type RunningContainer } from "@clnrm/core";
+import { HealthStatus, type RunningContainer } from "@clnrm/plugin-api";
 import { withTail } from "./logs.js";
 
 /** fetch with a per-request timeout (default 5 s), also aborted by `signal`; throws on network errors. */

@@ -18,3 +18,22 @@ export {
 } from "./models.js";
 export { HTTP_SERVER_OUTPUTS, type HfServerPluginOptions, hfServerPlugin, type HttpServerData, type HttpServerOptions, httpJsonCheck, httpServerPlugin, type ServedModelCheck, type StartedServer } from "./server.js";
 export { deadlineFor, type WaitOptions, waitUntilReady } from "./wait.js";
+// The runtime helpers plugins share (config fragments, timing, zod): a plugin imports the contract
+// from @clnrm/plugin-api and these from here, never @clnrm/core itself.
+export {
+  capabilitySchema,
+  checkSensitiveMounts,
+  commandSchema,
+  describeSpecNotices,
+  durationSchema,
+  envSchema,
+  fmtMs,
+  healthCheckSchema,
+  healthCheckToProbe,
+  portSchema,
+  SECRET_KEY_RE,
+  sleep,
+  volumeSchema,
+  volumesToMounts,
+  z,
+} from "@clnrm/core";

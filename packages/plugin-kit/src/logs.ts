@@ -1,4 +1,4 @@
-import type { RunningContainer } from "@clnrm/core";
+import type { RunningContainer } from "@clnrm/plugin-api";
 
 /** The last `lines` lines of a container's log, joined on one line: `a | b | c` ("" if none). */
 export async function logTail(container: RunningContainer, lines = 10): Promise<string> {

@@ -1,6 +1,7 @@
 /** Helpers shared by LLM server plugins (ollama, vllm, tgi): model memory needs and the Hugging Face token. */
 import { totalmem } from "node:os";
-import { type ContainerSpec, type PluginLogger, type StartContext, z } from "@clnrm/core";
+import type { ContainerSpec, PluginLogger, StartContext } from "@clnrm/plugin-api";
+import { z } from "@clnrm/core";
 import { modelCacheMount } from "./cache.js";
 import { engineCapabilities } from "./gpu.js";
 

@@ -1,4 +1,4 @@
-import type { ContainerSpec, Outputs, RunningContainer, ServicePlugin, StartContext } from "@clnrm/core";
+import type { ContainerSpec, Outputs, RunningContainer, ServicePlugin, StartContext } from "@clnrm/plugin-api";
 import { type GpuMode, runWithGpu } from "./gpu.js";
 import { http, httpHealth, httpOkCheck } from "./http.js";
 import { warnForHfModel } from "./models.js";

@@ -1,15 +1,15 @@
 /** Test helpers for plugin packages (`@clnrm/plugin-kit/testing`); not for plugin runtime code. */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  type ContainerBackend,
-  type PluginDefinition,
-  type PluginLogger,
-  type RunningContainer,
-  type ServiceHandle,
-  ServiceLifecycle,
-  type StartContext,
-} from "@clnrm/core";
+import type {
+  ContainerBackend,
+  PluginDefinition,
+  PluginLogger,
+  RunningContainer,
+  ServiceHandle,
+  StartContext,
+} from "@clnrm/plugin-api";
+import { ServiceLifecycle } from "@clnrm/core";
 
 /** A unique run id: `<prefix>-<8 hex>`. */
 export function newRunId(prefix: string): string {

@@ -1,4 +1,5 @@
-import { ContainerError, type RunningContainer, type StartContext, TimeoutError, fmtMs, sleep } from "@clnrm/core";
+import { ContainerError, type RunningContainer, type StartContext, TimeoutError } from "@clnrm/plugin-api";
+import { fmtMs, sleep } from "@clnrm/core";
 import { withTail } from "./logs.js";
 
 export interface WaitOptions {

@@ -1,4 +1,5 @@
-import { ContainerError, type ContainerSpec, definePlugin, envSchema, fmtMs, type PluginLogger, type RunningContainer, type StartContext, TimeoutError, z } from "@clnrm/core";
+import { ContainerError, type ContainerSpec, definePlugin, type PluginLogger, type RunningContainer, type StartContext, TimeoutError } from "@clnrm/plugin-api";
+import { envSchema, fmtMs, z } from "@clnrm/plugin-kit";
 import { type GpuMode, HTTP_SERVER_OUTPUTS, http, httpServerPlugin, modelCacheMount, modelCacheSchema, waitUntilReady, warnIfModelsShortOfMemory, withTail } from "@clnrm/plugin-kit";
 
 export const DEFAULT_IMAGE = "ollama/ollama:0.6.5";

@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { type ContainerSpec, definePlugin, envSchema, HealthStatus, type MountSpec, type Outputs, type PortSpec, type RunningContainer, portSchema, runOptions, SECRET_KEY_RE, type SpanSink, ValidationError, z } from "@clnrm/core";
+import { type ContainerSpec, definePlugin, HealthStatus, type MountSpec, type Outputs, type PortSpec, type RunningContainer, runOptions, type ServiceHandle, type SpanSink, ValidationError } from "@clnrm/plugin-api";
+import { envSchema, portSchema, SECRET_KEY_RE, z } from "@clnrm/plugin-kit";
 
 import { type CollectedSpan, readCollectedSpans } from "./spans.js";
 
@@ -132,13 +133,13 @@ export interface OtelCollectorData {
  * The span sink capability: the OTLP/HTTP endpoint clnrm exports its own spans to, and the spans
  * read back from the file exporter's file, for `[[expect.spans]]`.
  */
-export const spanSink: SpanSink = {
+export const spanSink: SpanSink<ServiceHandle<OtelCollectorData>> = {
   otlpHttpEndpoint(handle) {
     const ep = handle.outputs.otlp_http_endpoint;
     if (typeof ep !== "string") throw new ValidationError(`service '${handle.service}' has no otlp_http_endpoint output: it is not an OpenTelemetry collector handle`, { service: handle.service });
     return ep;
   },
-  readSpans: (handle) => readCollectedSpans(handle),
+  readSpans: (handle) => (handle.data ? handle.data.readSpans() : readCollectedSpans(handle)),
 };
 
 export function collectorOutputs(container: RunningContainer, service: string, spansFile: string): Outputs {
@@ -225,8 +226,8 @@ export default definePlugin({
         if (!(await c.probe())) return HealthStatus.unhealthy(`health_check extension (http :${HEALTH_PORT}/) is not answering`);
         return HealthStatus.healthy();
       },
-      async stop(handle) {
-        await Promise.all(handle.containers.map((c) => c.remove()));
+      // The lifecycle removes the container; this removes the host temp dir.
+      async stop() {
         cleanup();
         process.removeListener("exit", cleanup);
       },

@@ -3,9 +3,9 @@
  * one OTLP/JSON ExportTraceServiceRequest per line; these functions flatten them into spans.
  */
 import { readFile } from "node:fs/promises";
-import type { CollectedSpan, SpanAttributeValue, SpanKindName, SpanStatusName } from "@clnrm/core";
+import type { CollectedSpan, SpanAttributeValue, SpanKindName, SpanStatusName } from "@clnrm/plugin-api";
 
-export type { CollectedSpan, SpanAttributeValue, SpanKindName, SpanStatusName } from "@clnrm/core";
+export type { CollectedSpan, SpanAttributeValue, SpanKindName, SpanStatusName } from "@clnrm/plugin-api";
 
 interface OtlpAnyValue {
   stringValue?: string;

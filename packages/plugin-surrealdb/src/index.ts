@@ -3,15 +3,14 @@ import { isAbsolute, resolve } from "node:path";
 import {
   type ContainerSpec,
   definePlugin,
-  envSchema,
   HealthError,
   HealthStatus,
   type Outputs,
   type RunningContainer,
   runOptions,
   ValidationError,
-  z,
-} from "@clnrm/core";
+} from "@clnrm/plugin-api";
+import { envSchema, z } from "@clnrm/plugin-kit";
 
 /** The real upstream image, pinned. */
 export const DEFAULT_IMAGE = "surrealdb/surrealdb:v2.3.10";

@@ -1,4 +1,5 @@
-import { type ContainerSpec, definePlugin, envSchema, z } from "@clnrm/core";
+import { type ContainerSpec, definePlugin } from "@clnrm/plugin-api";
+import { envSchema, z } from "@clnrm/plugin-kit";
 import { HTTP_SERVER_OUTPUTS, hfServerPlugin, hfServerSpec, hfTokenEnvSchema, modelCacheSchema } from "@clnrm/plugin-kit";
 
 export const DEFAULT_IMAGE = "ghcr.io/huggingface/text-generation-inference:3.3.0";
