@@ -67,6 +67,13 @@ export class HumanReporter implements Reporter {
       case "service:failed":
         this.#line(e.test, `  ${pc.red("✗")} service ${u(e.service)} failed: ${u(e.error.format())}`);
         break;
+      case "services:ready":
+        // What decided when the services were ready: each service starts once its dependencies are.
+        if (this.#verbose && e.criticalPath.length) {
+          const path = e.criticalPath.map((p) => `${u(p.service)} ${ms(p.startMs)}–${ms(p.readyMs)}`).join(" → ");
+          this.#line(e.test, pc.dim(`  critical path: ${path} (services ready in ${ms(e.durationMs)})`));
+        }
+        break;
       case "step:start":
         if (this.#verbose) this.#line(e.test, pc.dim(`  … step ${u(e.step)}${e.service ? ` in ${u(e.service)}` : " on host"}`));
         break;

@@ -41,11 +41,24 @@ export type RunEvent =
       spanSink?: { readonly otlpHttpEndpoint: string };
     }
   | { type: "service:failed"; test: string; service: string; error: CleanroomError }
+  /**
+   * Every service is ready. `criticalPath`: the chain of services that decided when (the last one
+   * ready, the dependency it waited for last, and so on), first to start first; ms since the start
+   * of the services (the run's network included).
+   */
+  | { type: "services:ready"; test: string; durationMs: number; criticalPath: readonly CriticalPathEntry[] }
   | { type: "step:start"; test: string; step: string; service: string | undefined }
   | { type: "step:end"; test: string; result: StepResult }
   /** `left`: one line for each resource teardown could not remove (`clnrm gc` may, later). */
   | { type: "teardown"; test: string; durationMs: number; left?: readonly string[] }
   | { type: "test:end"; test: string; result: TestResult };
+
+export interface CriticalPathEntry {
+  readonly service: string;
+  /** When its start began (its dependencies were ready). */
+  readonly startMs: number;
+  readonly readyMs: number;
+}
 
 export interface ServiceResult {
   readonly name: string;
@@ -116,20 +129,50 @@ export class ServiceSet {
   }
 
   /**
-   * Starts every service, wave by wave; services in a wave start in parallel. Throws the first failure.
+   * Starts every service as soon as its own dependencies are ready (not wave by wave: a slow
+   * service delays only what depends on it). Throws the first failure, once every start in flight
+   * has settled; a service not started yet when something failed is not started.
    * The run's network, where services reach each other by name, exists when there are several
    * services: a lone service has no one to reach (it still resolves its own name), and creating and
    * removing a network is a third of a one-service run's engine time.
    */
   async start(signal: AbortSignal): Promise<void> {
     if (this.#plan.services.size === 0) return;
+    const t0 = performance.now();
     if (this.#plan.services.size > 1) this.#network = await this.#backend.createNetwork(this.runId);
-    for (const wave of this.#plan.waves) {
-      if (signal.aborted) throw interrupted(signal);
-      const results = await Promise.allSettled(wave.map((name) => this.#startOne(this.#plan.services.get(name)!, signal)));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) throw failed.reason;
+    const ready = new Map<string, Promise<void>>();
+    const timing = new Map<string, { startMs: number; readyMs: number; after?: string }>();
+    let first: { error: unknown } | undefined;
+    const notStarted = new Error("not started: an earlier start failed");
+    // Waves are a topological order: every service comes after its dependencies.
+    for (const name of this.#plan.waves.flat()) {
+      const svc = this.#plan.services.get(name)!;
+      const deps = svc.dependsOn.map((d) => ready.get(d)!);
+      const start = (async () => {
+        await Promise.all(deps).catch(() => {
+          throw notStarted;
+        });
+        if (first) throw notStarted;
+        const startMs = performance.now() - t0;
+        try {
+          if (signal.aborted) throw interrupted(signal);
+          await this.#startOne(svc, signal);
+        } catch (err) {
+          first ??= { error: err };
+          throw err;
+        }
+        // What it waited for last: the dependency on its critical path.
+        const after = svc.dependsOn.reduce<string | undefined>((a, d) => (a === undefined || timing.get(d)!.readyMs > timing.get(a)!.readyMs ? d : a), undefined);
+        timing.set(name, { startMs, readyMs: performance.now() - t0, ...(after ? { after } : {}) });
+      })();
+      start.catch(() => {});
+      ready.set(name, start);
     }
+    const results = await Promise.allSettled(ready.values());
+    if (first) throw first.error;
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+    this.#emit({ type: "services:ready", test: this.#plan.name, durationMs: performance.now() - t0, criticalPath: criticalPath(timing) });
   }
 
   async #startOne(svc: ServicePlan, signal: AbortSignal): Promise<void> {
@@ -204,20 +247,27 @@ export class ServiceSet {
   }
 
   /**
-   * Stops every service in reverse start order (each wave in parallel), then removes the network.
-   * Returns one line for each thing that could not be removed (the network, today), for the report.
+   * Stops every service once everything that depends on it has stopped (independent services in
+   * parallel), then removes the network. Returns one line for each thing that could not be
+   * removed (the network, today), for the report.
    */
   async stop(): Promise<string[]> {
     let clean = true;
-    for (const wave of [...this.#plan.waves].reverse()) {
-      await Promise.all(
-        wave.map((name) =>
+    const stopped = new Map<string, Promise<void>>();
+    const dependents = new Map<string, string[]>();
+    for (const svc of this.#plan.services.values()) for (const d of svc.dependsOn) dependents.set(d, [...(dependents.get(d) ?? []), svc.name]);
+    for (const name of this.#plan.waves.flat().reverse()) {
+      const after = (dependents.get(name) ?? []).map((d) => stopped.get(d)!);
+      stopped.set(
+        name,
+        Promise.all(after).then(() =>
           this.#lifecycles.get(name)?.stop().catch(() => {
             clean = false;
           }),
         ),
       );
     }
+    await Promise.all(stopped.values());
     let networkError: unknown;
     await this.#network?.remove().catch((err: unknown) => {
       clean = false;
@@ -240,6 +290,18 @@ export class ServiceSet {
   get network(): NetworkHandle | undefined {
     return this.#network;
   }
+}
+
+/** From the service ready last, back through the dependency each one waited for last. */
+function criticalPath(timing: ReadonlyMap<string, { startMs: number; readyMs: number; after?: string }>): CriticalPathEntry[] {
+  let last: string | undefined;
+  for (const [name, t] of timing) if (last === undefined || t.readyMs > timing.get(last)!.readyMs) last = name;
+  const path: CriticalPathEntry[] = [];
+  for (let name = last; name !== undefined; name = timing.get(name)!.after) {
+    const t = timing.get(name)!;
+    path.unshift({ service: name, startMs: t.startMs, readyMs: t.readyMs });
+  }
+  return path;
 }
 
 function interrupted(signal: AbortSignal): CleanroomError {

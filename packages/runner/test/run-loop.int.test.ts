@@ -1,4 +1,4 @@
-// The run loop itself (runTest and ServiceSet), against the real engine: start waves, outputs
+// The run loop itself (runTest and ServiceSet), against the real engine: start by dependency, outputs
 // flowing into later services and steps, a failed start, step failure and skipping, the test's own
 // timeout, an interruption, secrets registered as the run starts, and teardown in reverse order.
 // The services are containers of a local test image, started by a small plugin defined here.
@@ -76,7 +76,7 @@ const eventKeys = (events: RunEvent[]) =>
   events.flatMap((e) => (e.type === "service:starting" || e.type === "service:ready" || e.type === "service:failed" ? [`${e.type.slice(8)}:${e.service}`] : []));
 
 describe("runTest: the run loop (real engine)", () => {
-  it("starts wave by wave (a wave in parallel), passes outputs to later services and steps, tears down in reverse order", async () => {
+  it("starts each service once its dependencies are ready, passes outputs to later services and steps, tears down in reverse order", async () => {
     const p = await plan(`
 [services.a]
 type = "node"
@@ -117,19 +117,61 @@ command = ["ping", "-c", "1", "-W", "5", "a"]
     expect(result.status, result.error?.message ?? JSON.stringify(result.steps)).toBe("passed");
     expect(result.steps.map((s) => s.status)).toEqual(["passed", "passed", "passed"]);
     expect(result.steps[1]?.stdout.trim()).toBe("tok-from-a");
-    // a and b start together (both before either is ready); c only once both are ready; d after c.
+    // a and b start together (both before either is ready); c once a (its only dependency) is ready; d after c.
     const order = eventKeys(events);
+    const at = (k: string) => order.indexOf(k);
     expect(order.slice(0, 2).sort()).toEqual(["starting:a", "starting:b"]);
-    expect(order.slice(2, 4).sort()).toEqual(["ready:a", "ready:b"]);
-    expect(order.slice(4)).toEqual(["starting:c", "ready:c", "starting:d", "ready:d"]);
+    expect(at("starting:c")).toBeGreaterThan(at("ready:a"));
+    expect(at("starting:d")).toBeGreaterThan(at("ready:c"));
     expect(result.services.map((s) => [s.name, s.status])).toEqual([["a", "running"], ["b", "running"], ["c", "running"], ["d", "running"]]);
-    // Teardown: the last wave first.
+    // The critical path: d, ready last, waited for c, which waited for a.
+    const all = events.find((e) => e.type === "services:ready");
+    expect(all?.type === "services:ready" && all.criticalPath.map((p) => p.service)).toEqual(["a", "c", "d"]);
+    // Teardown: a service after everything that depends on it (d, then c, then a; b whenever).
     const stops = calls.filter((c) => c.startsWith("stop:"));
-    expect(stops.slice(0, 2)).toEqual(["stop:d", "stop:c"]);
-    expect(stops.slice(2).sort()).toEqual(["stop:a", "stop:b"]);
+    expect([...stops].sort()).toEqual(["stop:a", "stop:b", "stop:c", "stop:d"]);
+    expect(stops.indexOf("stop:d")).toBeLessThan(stops.indexOf("stop:c"));
+    expect(stops.indexOf("stop:c")).toBeLessThan(stops.indexOf("stop:a"));
     const types = events.map((e) => e.type);
     expect(types[0]).toBe("test:start");
     expect(types.slice(-2)).toEqual(["teardown", "test:end"]);
+    expect(left).toBe("");
+    expect(networks).toBe("");
+  }, 120_000);
+
+  it("a slow service delays only what depends on it: c (after the fast b) starts and is ready before the slow a is", async () => {
+    const p = await plan(`
+[services.a]
+type = "node"
+delay_ms = 2500
+
+[services.b]
+type = "node"
+
+[services.c]
+type = "node"
+depends_on = ["b"]
+
+[[steps]]
+name = "c runs"
+service = "c"
+command = ["true"]
+`);
+    // In waves this would be [[a, b], [c]]: c waiting for a too.
+    expect(p.waves).toEqual([["a", "b"], ["c"]]);
+    const { result, events, left, networks } = await run(p);
+    expect(result.status, result.error?.message).toBe("passed");
+    const order = eventKeys(events);
+    expect(order.indexOf("starting:c")).toBeGreaterThan(order.indexOf("ready:b"));
+    expect(order.indexOf("ready:c")).toBeLessThan(order.indexOf("ready:a"));
+    const all = events.find((e) => e.type === "services:ready");
+    if (all?.type !== "services:ready") throw new Error("no services:ready event");
+    // a alone decided when the services were ready; it started at once and took its 2.5 s.
+    expect(all.criticalPath.map((e) => e.service)).toEqual(["a"]);
+    expect(all.criticalPath[0]!.readyMs - all.criticalPath[0]!.startMs).toBeGreaterThanOrEqual(2_500);
+    const c = result.services.find((s) => s.name === "c")!;
+    const a = result.services.find((s) => s.name === "a")!;
+    expect(c.startMs!).toBeLessThan(a.startMs!);
     expect(left).toBe("");
     expect(networks).toBe("");
   }, 120_000);
