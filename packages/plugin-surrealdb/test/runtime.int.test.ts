@@ -101,7 +101,7 @@ describe("surrealdb plugin on the stand-in", () => {
   it("a parse error in inline init fails the start with the server's message", async () => {
     const lc = lifecycle("bad2", { init: "SELEC nonsense" });
     const err = await lc.start({ runId, backend, network, baseDir: fixtures, log, dependencies: {}, services: new Map() }).catch((e: Error) => e);
-    expect((err as Error).message).toMatch(/^service 'bad2': init script 'init' failed: SurrealDB answered HTTP 400: Parse error: /);
+    expect((err as Error).message).toMatch(/^service 'bad2': init script 'init' failed: SurrealDB answered HTTP 400: There was a problem with the database: Parse error: /);
     expect(leftContainers()).toBe("");
   });
 
