@@ -27,6 +27,14 @@ export interface LifecycleTimeouts {
   abandonMs: number;
 }
 
+/**
+ * The health loop's period after `elapsedMs` of waiting: 25 ms for the first 5 s (readiness seen
+ * within ~25 ms plus one check), then 100 ms up to 30 s, then 500 ms (a model loading for minutes).
+ */
+export function healthPollMs(elapsedMs: number): number {
+  return elapsedMs < 5_000 ? 25 : elapsedMs < 30_000 ? 100 : 500;
+}
+
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 1, initialDelayMs: 250, factor: 2, maxDelayMs: 5_000 };
 export const DEFAULT_TIMEOUTS: LifecycleTimeouts = { startMs: 60_000, healthMs: 30_000, stopMs: 15_000, abandonMs: 2_000 };
 
@@ -200,13 +208,18 @@ export class ServiceLifecycle {
     }
   }
 
-  /** Resolves with the healthy (or completed: a one-shot service that exited 0) status. */
+  /**
+   * Resolves with the healthy (or completed: a one-shot service that exited 0) status. Checks on a
+   * fixed cadence (healthPollMs), not a backoff: a service that gets ready just after a check is
+   * seen within one period, not up to a second later.
+   */
   async #awaitHealthy(handle: ServiceHandle, signal: AbortSignal): Promise<HealthStatus> {
-    const deadline = Date.now() + this.#timeouts.healthMs;
+    const started = Date.now();
+    const deadline = started + this.#timeouts.healthMs;
     let last: HealthStatus | undefined;
-    let delay = 50;
     const healthMs = this.#timeouts.healthMs;
     for (;;) {
+      const checkStarted = Date.now();
       // Bound each check by the time left, so that a check that never answers can't hang the start.
       last = await withTimeout(
         this.#opts.plugin.healthCheck(handle),
@@ -221,9 +234,14 @@ export class ServiceLifecycle {
       if (last.final) {
         throw new HealthError(`service '${this.service}' is ${last.status}${last.reason ? `: ${last.reason}` : ""}`, { service: this.service });
       }
-      if (Date.now() + delay > deadline || signal.aborted) break;
+      // The period runs from the start of one check to the start of the next (a slow check is not
+      // followed by a full period of sleep), but a slow check (an exec probe) gets a pause of half
+      // its own time, so that checking never takes more than two thirds of the time.
+      const now = Date.now();
+      const took = now - checkStarted;
+      const delay = Math.max(5, Math.min(took, 1_000) / 2, healthPollMs(now - started) - took);
+      if (now + delay > deadline || signal.aborted) break;
       await sleep(delay, signal);
-      delay = Math.min(delay * 2, 1_000);
     }
     throw new HealthError(
       `service '${this.service}' is ${last.status} after ${fmtMs(this.#timeouts.healthMs)}${last.reason ? `: ${last.reason}` : ""}`,
