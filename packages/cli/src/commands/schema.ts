@@ -1,52 +1,135 @@
 import { writeFile } from "node:fs/promises";
-import { z } from "@clnrm/core";
+import { ValidationError, z } from "@clnrm/core";
 import { listInstalledPlugins, resolvePlugin } from "@clnrm/marketplace";
 import { serviceSchema, testFileSchema } from "@clnrm/runner";
 
 type JsonSchema = Record<string, unknown>;
+type ObjectSchema = JsonSchema & { properties?: Record<string, JsonSchema>; required?: string[]; additionalProperties?: unknown; definitions?: Record<string, JsonSchema> };
 
-const toJson = (schema: z.ZodType): JsonSchema =>
-  z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-7" }) as JsonSchema;
+const toJson = (schema: z.ZodType): ObjectSchema =>
+  z.toJSONSchema(schema, { io: "input", unrepresentable: "any", target: "draft-7" }) as ObjectSchema;
+
+/** What the runner's own service keys mean, for the keys whose zod schema carries no description. */
+const RUNNER_KEY_DOCS: Record<string, string> = {
+  type: "The plugin that runs this service (generic_container, surrealdb, ... or a third-party plugin's type).",
+  package: 'The package (or local path, "./plugin") that provides `type`, when it is not found by its name.',
+  depends_on: "Services that must be ready before this one starts.",
+  startup_timeout: 'How long the service may take to become ready ("30s", "2m" or milliseconds).',
+  start_attempts: "How many times to start the service before giving up (1-20).",
+};
+
+function describedRunnerKeys(): Record<string, JsonSchema> {
+  const props = toJson(serviceSchema).properties ?? {};
+  return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, v.description === undefined && RUNNER_KEY_DOCS[k] ? { ...v, description: RUNNER_KEY_DOCS[k] } : v]));
+}
+
+/** A plugin's schema with its `definitions` renamed under `prefix`, so that many fit in one document. */
+function hoistDefinitions(schema: ObjectSchema, prefix: string, into: Record<string, JsonSchema>): ObjectSchema {
+  const { definitions, ...rest } = schema;
+  if (!definitions) return rest;
+  const rename = (s: unknown): ObjectSchema => JSON.parse(JSON.stringify(s).replaceAll('"#/definitions/', `"#/definitions/${prefix}`)) as ObjectSchema;
+  for (const [name, def] of Object.entries(definitions)) into[`${prefix}${name}`] = rename(def);
+  return rename(rest);
+}
 
 /**
- * The test-file format as JSON Schema (draft 7), with one branch per installed plugin built from its
- * zod config schema, so that editors can complete and check `.clnrm.toml` files.
+ * Replaces `additionalProperties: false` in every object schema (nested ones too) by a schema that no value
+ * matches: a validator then reports an unknown key once, at that key (taplo points at its line), instead of
+ * once per line of the whole table; the message names the keys that are allowed there.
+ */
+function pointAtUnknownKeys(schema: unknown, context: string | undefined, path: readonly string[] = []): void {
+  if (Array.isArray(schema)) {
+    for (const s of schema) pointAtUnknownKeys(s, context, path);
+    return;
+  }
+  if (typeof schema !== "object" || schema === null) return;
+  const s = schema as ObjectSchema;
+  for (const [k, v] of Object.entries(s)) {
+    if (k === "properties") for (const [key, sub] of Object.entries(v as Record<string, unknown>)) pointAtUnknownKeys(sub, context, [...path, key]);
+    else if (k === "items") pointAtUnknownKeys(v, context, [...path.slice(0, -1), `${path.at(-1) ?? ""}[]`]);
+    else if (k === "additionalProperties") pointAtUnknownKeys(v, context, [...path, "*"]);
+    else if (k !== "const" && k !== "enum" && k !== "default" && k !== "examples") pointAtUnknownKeys(v, context, path);
+  }
+  if (s.additionalProperties === false) {
+    const where = path.length === 0 ? (context ?? "a test file's top level") : `${path.join(".")}${context ? ` of ${context}` : ""}`;
+    const keys = Object.keys(s.properties ?? {});
+    s.additionalProperties = { const: `no such key in ${where}${keys.length > 0 ? ` (its keys: ${keys.join(", ")})` : ""}` };
+  }
+}
+
+/**
+ * The test-file format as JSON Schema (draft 7), so that editors (taplo / Even Better TOML) can complete
+ * and check `.clnrm.toml` files. Each service table picks the config schema of its own plugin by `type`
+ * (`allOf` of `if type = X then X's keys`), built from the zod config schema of every installed plugin
+ * (built-in or third-party): a misspelled key is reported on its own line, completions are that plugin's
+ * keys, and each key carries the description and default of its zod schema.
  */
 export async function buildSchema(projectDir: string): Promise<JsonSchema> {
   const root = toJson(testFileSchema);
-  const runnerService = toJson(serviceSchema) as { properties: Record<string, JsonSchema> };
-  const installed = listInstalledPlugins(projectDir);
+  const runnerKeys = describedRunnerKeys();
+  const definitions: Record<string, JsonSchema> = { ...(root.definitions ?? {}) };
   const branches: JsonSchema[] = [];
   const types: string[] = [];
-  for (const p of installed) {
+  for (const p of listInstalledPlugins(projectDir)) {
+    if (types.includes(p.type)) continue;
     const loaded = await resolvePlugin(p.type, { projectDir }).catch(() => undefined);
     if (!loaded) continue;
-    const plugin = toJson(loaded.definition.configSchema) as { properties?: Record<string, JsonSchema>; required?: string[] };
+    const plugin = hoistDefinitions(toJson(loaded.definition.configSchema), `${p.type.replace(/[^A-Za-z0-9_]/g, "_")}__`, definitions);
+    const description = loaded.definition.description ?? p.description;
     types.push(p.type);
-    branches.push({
+    // Only a loose plugin schema (z.looseObject) accepts keys it doesn't name.
+    const extra = plugin.additionalProperties;
+    const then: ObjectSchema = {
       title: p.type,
-      description: loaded.definition.description,
+      ...(description ? { description } : {}),
       type: "object",
-      properties: { ...runnerService.properties, ...plugin.properties, type: { const: p.type, description: `${p.package}: ${loaded.definition.description}` } },
-      required: ["type", ...(plugin.required ?? [])],
-      additionalProperties: false,
+      properties: {
+        ...runnerKeys,
+        ...plugin.properties,
+        type: { const: p.type, description: `${p.package}${p.version ? `@${p.version}` : ""}${description ? `: ${description}` : ""}` },
+      },
+      required: ["type", ...(plugin.required ?? []).filter((k) => k !== "type")],
+      additionalProperties: extra === true || (typeof extra === "object" && extra !== null) ? extra : false,
+    };
+    pointAtUnknownKeys(then, `a ${p.type} service`);
+    branches.push({
+      if: { properties: { type: { const: p.type } }, required: ["type"], not: { required: ["package"] } },
+      then,
     });
   }
-  // A type that is not installed here (a third-party plugin, say) is not checked beyond its runner keys.
-  branches.push({ type: "object", properties: { ...runnerService.properties, type: { type: "string", not: { enum: types } } }, required: ["type"] });
+  const service: JsonSchema = {
+    type: "object",
+    properties: { ...runnerKeys, type: { ...runnerKeys.type, type: "string", minLength: 1 } },
+    required: ["type"],
+    allOf: [
+      // Without `package`, the type must be one installed here; with it, the package provides the type.
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
+      { if: { not: { required: ["package"] } }, then: { properties: { type: { enum: types } } } },
+      ...branches,
+    ],
+  };
   const services = (root.properties as Record<string, JsonSchema>).services!;
-  services.additionalProperties = { anyOf: branches };
+  services.additionalProperties = service;
+  const { definitions: _, ...rest } = root;
+  pointAtUnknownKeys(rest, undefined);
+  pointAtUnknownKeys(definitions, undefined);
   return {
-    ...root,
     $schema: "http://json-schema.org/draft-07/schema#",
     $id: "https://clnrm.dev/schema/clnrm.schema.json",
     title: "clnrm test file (*.clnrm.toml)",
+    ...rest,
+    ...(Object.keys(definitions).length > 0 ? { definitions } : {}),
   };
 }
 
 export async function schemaCommand(projectDir: string, opts: { output?: string }): Promise<number> {
   const text = `${JSON.stringify(await buildSchema(projectDir), null, 2)}\n`;
-  if (opts.output) await writeFile(opts.output, text);
-  else process.stdout.write(text);
+  if (opts.output) {
+    await writeFile(opts.output, text).catch((err: NodeJS.ErrnoException) => {
+      throw new ValidationError(`can't write the schema to ${opts.output}: ${err.code === "EISDIR" ? "it is a directory" : err.code === "ENOENT" ? "its directory does not exist" : err.message}`, {
+        hint: "pass --output a file path in an existing directory",
+      });
+    });
+  } else process.stdout.write(text);
   return 0;
 }
