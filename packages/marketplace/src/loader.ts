@@ -2,15 +2,16 @@ import { createRequire, isBuiltin } from "node:module";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
+  type BrandedDefinition,
   type PluginDefinition,
   PluginNotFoundError,
   SUPPORTED_API_VERSIONS,
   ValidationError,
   didYouMean,
   isPluginDefinition,
+  isSupportedDefinition,
   realPath,
 } from "@clnrm/core";
-import { aboveRange, inRange, isRange } from "./semver.js";
 import { builtinTypes } from "./builtins.js";
 import { ancestors, listInstalledPlugins } from "./list.js";
 import {
@@ -50,14 +51,14 @@ export interface LoadedPlugin {
   readonly packageDir: string | undefined;
   /** The module that was imported. */
   readonly entry: string;
-  /** `name@version` or the path: what to pass to `PluginRegistry.register(def, { source })`. */
+  /** `name@version` or the path: where the definition came from, for messages and `clnrm plugins`. */
   readonly source: string;
   /** Where it was found: the test file's project, the cwd's project, or beside the running CLI. */
   readonly from: PluginOrigin;
 }
 
 export interface PluginLoaderOptions {
-  /** The running @clnrm/core version (default: read from its package.json). */
+  /** The running @clnrm/core version, for messages only (default: read from its package.json). */
   readonly coreVersion?: string;
   /** The plugin API versions this clnrm loads (default: core's SUPPORTED_API_VERSIONS). */
   readonly supportedApiVersions?: readonly number[];
@@ -79,7 +80,8 @@ interface Located {
 }
 
 interface Imported {
-  readonly definitions: readonly PluginDefinition[];
+  /** Branded definitions of any API version: `#load` checks the version of the one it returns. */
+  readonly definitions: readonly BrandedDefinition[];
 }
 
 function label(l: Located): string {
@@ -88,7 +90,14 @@ function label(l: Located): string {
 }
 
 /**
- * Resolves service types to plugin definitions from a user's project. Lazy: a package is imported the first
+ * Resolves service types to plugin definitions from a user's project.
+ *
+ * The one compatibility rule: a plugin is loadable iff its plugin API version (`clnrm.apiVersion`
+ * in its package.json, checked before import, and the definition's `apiVersion`) is one this
+ * runtime supports (`SUPPORTED_API_VERSIONS`). The `@clnrm/core` (or `@clnrm/plugin-api`) range a
+ * plugin names in `peerDependencies` is for the package manager, not for the loader: a core minor
+ * release does not make a plugin unloadable.
+ * Lazy: a package is imported the first
  * time one of its types is asked for, and kept per (projectDir, package).
  */
 export class PluginLoader {
@@ -185,7 +194,6 @@ export class PluginLoader {
     const name = located.name;
     const manifest = located.pkg ? clnrmManifest(located.pkg) : undefined;
     if (manifest?.apiVersion !== undefined) this.#checkApiVersion(located, manifest.apiVersion);
-    this.#checkCorePeer(located);
     if (manifest?.types && manifest.types.length > 0 && !manifest.types.includes(type)) {
       throw this.#missingType(type, located, manifest.types);
     }
@@ -198,9 +206,9 @@ export class PluginLoader {
       imported.catch(() => this.#cache.delete(key));
     }
     const { definitions } = await imported;
-    const definition = definitions.find((d) => d.type === type);
-    if (!definition) throw this.#missingType(type, located, definitions.map((d) => d.type));
-    this.#checkApiVersion(located, definition.apiVersion);
+    const branded = definitions.find((d) => d.type === type);
+    if (!branded) throw this.#missingType(type, located, definitions.map((d) => d.type));
+    const definition = this.#supported(located, branded);
     const version = typeof located.pkg?.version === "string" ? located.pkg.version : undefined;
     return {
       type,
@@ -237,31 +245,24 @@ export class PluginLoader {
     return { definitions };
   }
 
+  #supported(located: Located, definition: BrandedDefinition): PluginDefinition {
+    if (isSupportedDefinition(definition, this.supportedApiVersions)) return definition;
+    throw this.#incompatible(located, definition.apiVersion);
+  }
+
   #checkApiVersion(located: Located, apiVersion: number): void {
-    if (this.supportedApiVersions.includes(apiVersion)) return;
+    if (!this.supportedApiVersions.includes(apiVersion)) throw this.#incompatible(located, apiVersion);
+  }
+
+  #incompatible(located: Located, apiVersion: number): ValidationError {
     const supported = this.supportedApiVersions.map((v) => `v${v}`).join(", ");
     const newest = Math.max(...this.supportedApiVersions);
     const fix =
       apiVersion > newest
         ? `upgrade @clnrm/cli or install a version of ${located.name} built for API v${newest}`
         : `install a version of ${located.name} built for API v${newest} (or an older @clnrm/cli)`;
-    throw new ValidationError(
+    return new ValidationError(
       `plugin '${label(located)}' uses plugin API v${apiVersion}, this clnrm (@clnrm/core ${this.coreVersion}) supports ${supported}; ${fix}`,
-      { code: "CLNRM_ERR_PLUGIN_INCOMPATIBLE" },
-    );
-  }
-
-  #checkCorePeer(located: Located): void {
-    const range = located.pkg?.peerDependencies?.["@clnrm/core"];
-    if (typeof range !== "string" || !isRange(range)) return;
-    const core = this.coreVersion;
-    if (inRange(core, range)) return;
-    const coreIsNewer = aboveRange(core, range);
-    const fix = coreIsNewer
-      ? `install a version of ${located.name} built for @clnrm/core ${core} (or an older @clnrm/cli)`
-      : `upgrade @clnrm/cli to one with @clnrm/core ${range}, or install a version of ${located.name} that supports @clnrm/core ${core}`;
-    throw new ValidationError(
-      `plugin '${label(located)}' requires @clnrm/core ${range}, this clnrm has @clnrm/core ${core}; ${fix}`,
       { code: "CLNRM_ERR_PLUGIN_INCOMPATIBLE" },
     );
   }
@@ -340,8 +341,8 @@ function assertInsideProject(spec: string, abs: string, projectDir: string): voi
 }
 
 /** The definitions a plugin module exports, or undefined when it doesn't export any (or any is unbranded). */
-function definitionsOf(mod: Record<string, unknown>): PluginDefinition[] | undefined {
-  const all = (list: unknown): PluginDefinition[] | undefined =>
+function definitionsOf(mod: Record<string, unknown>): BrandedDefinition[] | undefined {
+  const all = (list: unknown): BrandedDefinition[] | undefined =>
     Array.isArray(list) && list.length > 0 && list.every(isPluginDefinition) ? [...list] : undefined;
   const def = mod.default;
   if (isPluginDefinition(def)) return [def];

@@ -102,8 +102,9 @@ export async function findPluginPackage(
 }
 
 /**
- * Why this clnrm can't load a registry package's version (its `clnrm.apiVersion` or `@clnrm/core` peer
- * range), or undefined when it can (or the package doesn't say).
+ * Why this clnrm can't load a registry package's version, or undefined when it can (or the package
+ * doesn't say). The loader's one rule: only its `clnrm.apiVersion` decides; its `@clnrm/core` peer
+ * range does not (a core minor must not make published plugins uninstallable).
  */
 export function incompatibility(info: RegistryPackageInfo, coreVersion: string = runningCoreVersion()): string | undefined {
   const what = `${info.name}@${info.version ?? "?"} (from ${info.registry})`;
@@ -111,9 +112,6 @@ export function incompatibility(info: RegistryPackageInfo, coreVersion: string =
   if (api !== undefined && !SUPPORTED_API_VERSIONS.includes(api)) {
     const supported = SUPPORTED_API_VERSIONS.map((v) => `v${v}`).join(", ");
     return `${what} uses plugin API v${api}; this clnrm (@clnrm/core ${coreVersion}) supports ${supported}`;
-  }
-  if (coreSatisfies(info.corePeerRange, coreVersion) === false) {
-    return `${what} requires @clnrm/core ${info.corePeerRange}; this clnrm has @clnrm/core ${coreVersion}`;
   }
   return undefined;
 }

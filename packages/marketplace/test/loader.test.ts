@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, realpathSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { PluginNotFoundError, ValidationError } from "@clnrm/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { PluginLoader, resolvePlugin } from "../src/index.js";
@@ -285,40 +285,72 @@ describe("checks", () => {
     expect(importCount(root, "clnrm-plugin-future")).toBe(0);
   });
 
-  it("refuses a package whose @clnrm/core peer range the running core doesn't satisfy, before importing", async () => {
-    const root = makeProject();
-    addPackage(root, "clnrm-plugin-hello", { version: "3.1.0", peerCore: "^9.0.0" });
-    const err = await rejection(isolated().resolvePlugin("hello", { projectDir: root }));
-    expect(err).toBeInstanceOf(ValidationError);
-    expect((err as ValidationError).code).toBe("CLNRM_ERR_PLUGIN_INCOMPATIBLE");
-    expect(err.message).toContain("plugin 'clnrm-plugin-hello@3.1.0' requires @clnrm/core ^9.0.0");
-    expect(err.message).toContain(`this clnrm has @clnrm/core ${coreVersion}`);
-    expect(err.message).toContain("upgrade @clnrm/cli");
-    expect(importCount(root, "clnrm-plugin-hello")).toBe(0);
-
-    const old = makeProject();
-    addPackage(old, "clnrm-plugin-hello", { version: "0.0.1", peerCore: "<0.0.1" });
-    await expect(new PluginLoader({ coreVersion: "0.1.0" }).resolvePlugin("hello", { projectDir: old })).rejects.toThrow(
-      "plugin 'clnrm-plugin-hello@0.0.1' requires @clnrm/core <0.0.1, this clnrm has @clnrm/core 0.1.0; install a version of clnrm-plugin-hello built for @clnrm/core 0.1.0",
-    );
-  });
-
-  it("accepts snapshot and prerelease core versions in range", async () => {
-    const root = makeProject();
-    addPackage(root, "clnrm-plugin-hello", { peerCore: "^0.0.0-snap-20260101120000" });
-    const snap = new PluginLoader({ coreVersion: "0.0.0-snap-20260101120000" });
-    expect((await snap.resolvePlugin("hello", { projectDir: root })).type).toBe("hello");
-
-    const pre = makeProject();
-    addPackage(pre, "clnrm-plugin-hello", { peerCore: "^0.1.0" });
-    const loader = new PluginLoader({ coreVersion: "0.1.1-snap-20260101" });
-    expect((await loader.resolvePlugin("hello", { projectDir: pre })).type).toBe("hello");
-  });
-
   it("ignores a peer range it can't parse (workspace:^)", async () => {
     const root = makeProject();
     addPackage(root, "clnrm-plugin-hello", { peerCore: "workspace:^" });
     expect((await isolated().resolvePlugin("hello", { projectDir: root })).type).toBe("hello");
+  });
+});
+
+describe("the compatibility rule: loadable iff its plugin API version is supported", () => {
+  const corePackageDir = dirname(createRequire(import.meta.url).resolve("@clnrm/core/package.json"));
+
+  /**
+   * A plugin package as the previous release (core 0.1.x, before @clnrm/plugin-api) built them: it
+   * peers on `@clnrm/core ^0.1.0`, declares API v1, and imports `definePlugin` and `HealthStatus`
+   * from `@clnrm/core` at run time (the project's node_modules links the real, built core).
+   */
+  function previousReleasePlugin(apiVersion: number, peerCore = "^0.1.0"): string {
+    const root = makeProject();
+    mkdirSync(join(root, "node_modules", "@clnrm"), { recursive: true });
+    symlinkSync(corePackageDir, join(root, "node_modules", "@clnrm", "core"), "dir");
+    const definition =
+      apiVersion === 1
+        ? "definePlugin({ type: 'legacy', description: 'built against @clnrm/core 0.1', configSchema: z.strictObject({}), create: () => ({ start: async (ctx) => ({ service: ctx.service, containers: [], outputs: {} }), healthCheck: async () => HealthStatus.healthy() }) })"
+        : `{ ...definePlugin({ type: 'legacy', description: 'v${apiVersion}', configSchema: z.strictObject({}), create: () => ({}) }), apiVersion: ${apiVersion} }`;
+    addPackage(root, "clnrm-plugin-legacy", {
+      version: "0.1.3",
+      clnrm: { types: ["legacy"], apiVersion },
+      peerCore,
+      body: `import { definePlugin, HealthStatus, z } from "@clnrm/core";\nexport default ${definition};`,
+    });
+    return root;
+  }
+
+  it("loads a plugin built against the previous release (peer @clnrm/core ^0.1.0, API v1) when core is a later minor", async () => {
+    const root = previousReleasePlugin(1);
+    for (const coreVersion of ["0.2.0", "0.9.1", "1.0.0"]) {
+      const loaded = await new PluginLoader({ cwd: tempDir(), cliDirs: [], coreVersion }).resolvePlugin("legacy", { projectDir: root });
+      expect(loaded.type).toBe("legacy");
+      expect(loaded.definition.apiVersion).toBe(1);
+      expect(loaded.version).toBe("0.1.3");
+      expect(await loaded.definition.create({}, { service: "l", baseDir: root }).healthCheck({ service: "l", containers: [], outputs: {} })).toEqual({ status: "healthy" });
+    }
+  });
+
+  it("a peer range the core is outside of does not matter either way", async () => {
+    const root = previousReleasePlugin(1, "^9.0.0");
+    expect((await isolated().resolvePlugin("legacy", { projectDir: root })).type).toBe("legacy");
+  });
+
+  it("refuses a plugin of API v2 with one line, whatever its core range says", async () => {
+    // The manifest says v1 here so that the definition's own apiVersion is what is checked, after import.
+    const root = previousReleasePlugin(2);
+    write(
+      join(root, "node_modules", "clnrm-plugin-legacy", "package.json"),
+      readFileSync(join(root, "node_modules", "clnrm-plugin-legacy", "package.json"), "utf8").replace('"apiVersion": 2', '"apiVersion": 1'),
+    );
+    const err = await rejection(new PluginLoader({ cwd: tempDir(), cliDirs: [], coreVersion: "0.1.0" }).resolvePlugin("legacy", { projectDir: root }));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).code).toBe("CLNRM_ERR_PLUGIN_INCOMPATIBLE");
+    expect((err as ValidationError).format()).toBe(
+      "plugin 'clnrm-plugin-legacy@0.1.3' uses plugin API v2, this clnrm (@clnrm/core 0.1.0) supports v1; upgrade @clnrm/cli or install a version of clnrm-plugin-legacy built for API v1",
+    );
+
+    // Declared in the manifest, it is refused before the package is imported.
+    const declared = previousReleasePlugin(2);
+    await expect(isolated().resolvePlugin("legacy", { projectDir: declared })).rejects.toThrow(/^plugin 'clnrm-plugin-legacy@0\.1\.3' uses plugin API v2, [^\n]*$/);
+    expect(importCount(declared, "clnrm-plugin-legacy")).toBe(0);
   });
 });
 
