@@ -12,6 +12,7 @@ const cliDir = join(import.meta.dirname, "..");
 const fixtures = join(import.meta.dirname, "ci-fixtures");
 const fails = join(fixtures, "fails.clnrm.toml");
 const passes = join(fixtures, "passes.clnrm.toml");
+const serviceFails = join(fixtures, "service-fails.clnrm.toml");
 const bad = join(import.meta.dirname, "ci-bad", "bad.clnrm.toml");
 const scratch = mkdtempSync(join(import.meta.dirname, ".tmp-ci-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -91,6 +92,22 @@ describe("clnrm run --reporter github", () => {
     const both = readFileSync(summary, "utf8");
     expect(both.startsWith(md)).toBe(true);
     expect(both.slice(md.length)).toContain("## clnrm: 1 passed, 0 failed");
+  });
+
+  it("annotates a service that failed at its [services.NAME] table; JUnit has it as an error at that line", async () => {
+    const xml = join(scratch, "service.xml");
+    const r = await clnrm(["run", serviceFails, "--reporter", "github", "-o", xml], { env: { GITHUB_WORKSPACE: cliDir } });
+    expect(r.code, r.stderr).toBe(1);
+    const found = annotations(r.stdout);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.props).toMatchObject({ file: rel(serviceFails), line: String(lineOf(serviceFails, "[services.db]")), title: "clnrm: ci: service fails: service db" });
+    expect(found[0]!.message).toContain("container exited with code 3");
+    const report = await parseJunit(readFileSync(xml, "utf8"));
+    const tc = (report as { testsuite?: { testcase?: (TestCase & { file?: string; line?: number })[] }[] }).testsuite![0]!.testcase![0]!;
+    expect(tc.name).toBe("services");
+    expect(tc.line).toBe(lineOf(serviceFails, "[services.db]"));
+    expect(tc.error?.[0]?.message).toContain("container exited with code 3");
+    expect(leftBy(r.pid)).toEqual([]);
   });
 
   it("annotates each problem of bad input at its line and column, exits 2, starts nothing", async () => {
