@@ -45,6 +45,11 @@ export interface ConformanceOptions {
    * Without either, the secret checks are skipped.
    */
   secretConfig?: (secret: string) => unknown;
+  /**
+   * Outputs that hold the secret on purpose (a connection URL with its password, used by steps):
+   * the secret check asserts that reports show them redacted instead of asserting they lack it.
+   */
+  secretOutputs?: readonly string[];
 }
 
 const quiet: PluginLogger = { progress() {}, warn() {}, debug() {} };
@@ -209,7 +214,7 @@ export function pluginConformance(options: ConformanceOptions): void {
         const lc = lifecycle(false, config);
         const handle = await lc.start(ctx);
         try {
-          for (const [k, v] of Object.entries(handle.outputs)) clear(`output ${k}`, String(v));
+          for (const [k, v] of Object.entries(handle.outputs)) clear(`output ${k}${options.secretOutputs?.includes(k) ? ", after redaction," : ""}`, options.secretOutputs?.includes(k) ? redact(String(v)) : String(v));
           clear("the health check", await lc.healthCheck());
           for (const spec of specs) {
             const { env, secretEnv, ...rest } = spec;
