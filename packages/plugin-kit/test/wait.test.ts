@@ -1,6 +1,7 @@
 import { ContainerError, TimeoutError } from "@clnrm/core";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { deadlineFor, logTail, waitUntilReady } from "../src/index.js";
+import { pollEveryMs } from "../src/wait.js";
 import { captureLog, fakeContainer, fakeStartContext } from "../src/testing.js";
 
 const LOG = Array.from({ length: 14 }, (_, i) => `line ${i + 1}`).join("\n");
@@ -9,15 +10,16 @@ describe("waitUntilReady", () => {
   it("reports progress periodically, then returns when the check passes", async () => {
     const log = captureLog();
     let n = 0;
+    const t0 = Date.now();
     await waitUntilReady({
       ctx: fakeStartContext({ log }),
       container: fakeContainer({ log: LOG }),
       deadline: Date.now() + 5_000,
       what: "vllm to load facebook/opt-125m",
       progressEveryMs: 300,
-      check: async () => (++n >= 6 ? true : "not yet"),
+      check: async () => (++n && Date.now() - t0 >= 700 ? true : "not yet"),
     });
-    expect(n).toBe(6);
+    expect(n).toBeGreaterThan(6);
     expect(log.lines.length).toBeGreaterThanOrEqual(2);
     for (const l of log.lines) expect(l).toMatch(/^waiting for vllm to load facebook\/opt-125m \(\d+ s\)$/);
   });
@@ -71,6 +73,53 @@ describe("waitUntilReady", () => {
       check: async () => "no",
     }).catch((e: unknown) => e);
     expect(err).toBe(reason);
+  });
+});
+
+describe("waitUntilReady: the cadence (fake timers: the clock at the check that first passed)", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  async function lateness(readyAfterMs: number) {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const readyAt = Date.now() + readyAfterMs;
+    let seenAt = 0;
+    let checks = 0;
+    let states = 0;
+    const container = fakeContainer({ running: () => ++states > 0 });
+    const done = waitUntilReady({
+      ctx: fakeStartContext(),
+      container,
+      deadline: Date.now() + 120_000,
+      what: "x",
+      check: async () => {
+        checks++;
+        if (Date.now() < readyAt) return "not yet";
+        seenAt = Date.now();
+        return true;
+      },
+    });
+    await vi.advanceTimersByTimeAsync(readyAfterMs + 1_000);
+    await done;
+    return { lateMs: seenAt - readyAt, checks, states };
+  }
+
+  // With the old backoff (100 ms doubling to 1 s: checks at 0, 100, 300, 700, 1500, 2500 ms), a
+  // server ready after 720 ms was seen 780 ms late.
+  for (const readyAfterMs of [40, 320, 720, 1_520, 4_980]) {
+    it(`a server ready after ${readyAfterMs} ms is seen within 50 ms`, async () => {
+      const { lateMs } = await lateness(readyAfterMs);
+      expect(lateMs).toBeGreaterThanOrEqual(0);
+      expect(lateMs).toBeLessThanOrEqual(50);
+    });
+  }
+
+  it("reads the container's state every 250 ms, not at every check; polls less often after 5 s and 30 s", async () => {
+    const { checks, states } = await lateness(2_000);
+    expect(checks).toBeGreaterThanOrEqual(70);
+    expect(states).toBeLessThanOrEqual(9);
+    expect([0, 4_999, 5_000, 29_999, 30_000].map(pollEveryMs)).toEqual([25, 25, 100, 100, 500]);
   });
 });
 
