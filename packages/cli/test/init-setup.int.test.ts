@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -40,6 +40,28 @@ describe("clnrm init: editor and CI set-up", () => {
     expect(existsSync(join(cwd, "clnrm.schema.json"))).toBe(false);
     expect(existsSync(join(cwd, ".github"))).toBe(false);
     expect(existsSync(join(cwd, ".gitlab-ci.yml"))).toBe(false);
+  });
+
+  it("on a terminal it asks (a real pseudo-terminal, by util-linux script)", async () => {
+    const cwd = mkdtempSync(join(scratch, "p-"));
+    const child = spawn("script", ["-qec", `'${process.execPath}' '${bin}' init`, "/dev/null"], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+    let out = "";
+    const asked = new Set<string>();
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("[Y/n]") && !asked.has("editor")) {
+        asked.add("editor");
+        child.stdin.write("y\n");
+      }
+      if (out.includes("[github/gitlab/N]") && !asked.has("ci")) {
+        asked.add("ci");
+        child.stdin.write("github\n");
+      }
+    });
+    const code = await new Promise<number | null>((done) => child.on("close", done));
+    expect(code, out).toBe(0);
+    expect([...asked]).toEqual(["editor", "ci"]);
+    for (const f of ["tests/example.clnrm.toml", ".taplo.toml", "clnrm.schema.json", ".github/workflows/clnrm.yml"]) expect(existsSync(join(cwd, f)), f).toBe(true);
   });
 
   it("--editor: taplo applies the schema to *.clnrm.toml through the .taplo.toml rule", async () => {
