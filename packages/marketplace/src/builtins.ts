@@ -17,6 +17,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, BuiltinPlugin>> = Object.f
     package: "@clnrm/plugin-generic-container",
     description: "Run any container image as a service",
   },
+  postgres: { package: "@clnrm/plugin-postgres", description: "PostgreSQL database, with SQL init scripts" },
   surrealdb: { package: "@clnrm/plugin-surrealdb", description: "SurrealDB database" },
   ollama: { package: "@clnrm/plugin-ollama", description: "Ollama LLM server, with model pulls" },
   vllm: { package: "@clnrm/plugin-vllm", description: "vLLM OpenAI-compatible inference server" },

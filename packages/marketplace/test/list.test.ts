@@ -91,6 +91,7 @@ describe("listInstalledPlugins", () => {
       "generic_container",
       "ollama",
       "otel_collector",
+      "postgres",
       "surrealdb",
       "tgi",
       "vllm",
