@@ -46,7 +46,7 @@ function annotations(stdout: string): Annotation[] {
   }
   return out;
 }
-const lineOf = (file: string, text: string) => readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes(text)) + 1;
+const lineOf = (file: string, text: string) => readFileSync(file, "utf8").split("\n").findIndex((l) => l.startsWith(text)) + 1;
 const rel = (f: string) => relative(cliDir, f);
 
 describe("GitHub workflow command escaping", () => {
@@ -107,6 +107,18 @@ describe("clnrm run --reporter github", () => {
     expect(tc.name).toBe("services");
     expect(tc.line).toBe(lineOf(serviceFails, "[services.db]"));
     expect(tc.error?.[0]?.message).toContain("container exited with code 3");
+    expect(leftBy(r.pid)).toEqual([]);
+  });
+
+  it("annotates a span expectation that failed at its [[expect.spans]] entry", async () => {
+    const spans = join(import.meta.dirname, "span-sink-fixtures", "clnrm-spans-missing.clnrm.toml");
+    const r = await clnrm(["run", spans, "--reporter", "github"], { env: { GITHUB_WORKSPACE: cliDir } });
+    expect(r.code, r.stderr).toBe(1);
+    const found = annotations(r.stdout);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.props.file).toBe(rel(spans));
+    expect(found[0]!.props.line).toBe(String(lineOf(spans, "[[expect.spans]]")));
+    expect(found[0]!.message).toMatch(/^expected 1 span "clnrm.step"/);
     expect(leftBy(r.pid)).toEqual([]);
   });
 
