@@ -11,7 +11,7 @@ export interface ScaffoldOptions {
   readonly parentDir: string;
   /** The package directory name (default: `clnrm-plugin-<name>`). */
   readonly dirName?: string;
-  /** The running @clnrm/core version: the peer range is `^<version>` (default: read from @clnrm/core). */
+  /** The running @clnrm/core version: the plugin-kit and dev ranges are `^<version>` (default: read from @clnrm/core). */
   readonly coreVersion?: string;
   /** A registry to publish to (`publishConfig.registry`), for a private registry. */
   readonly registry?: string;
@@ -72,9 +72,13 @@ export function scaffoldFiles(options: Omit<ScaffoldOptions, "parentDir">): { fi
       test: "vitest run",
       prepublishOnly: "npm run build",
     },
-    peerDependencies: { "@clnrm/core": coreRange },
+    // The contract, by plugin API major: a core minor release never makes this range unmet.
+    peerDependencies: { "@clnrm/plugin-api": `^${PLUGIN_API_VERSION}.0.0` },
+    // Runtime helpers (config fragments, z): a regular dependency, it may have its own copy.
+    dependencies: { "@clnrm/plugin-kit": coreRange },
     devDependencies: {
       "@clnrm/core": coreRange,
+      "@clnrm/plugin-api": `^${PLUGIN_API_VERSION}.0.0`,
       "@clnrm/docker": coreRange,
       "@types/node": "^24.0.0",
       typescript: "^5.9.0",
@@ -103,7 +107,8 @@ export function scaffoldFiles(options: Omit<ScaffoldOptions, "parentDir">): { fi
     compilerOptions: { rootDir: "src", outDir: "dist", noEmit: false },
     include: ["src"],
   };
-  const index = `import { type ContainerSpec, definePlugin, envSchema, HealthStatus, runOptions, z } from "@clnrm/core";
+  const index = `import { type ContainerSpec, definePlugin, HealthStatus, runOptions } from "@clnrm/plugin-api";
+import { envSchema, z } from "@clnrm/plugin-kit";
 
 /** The service table, without \`type\`: unknown keys are rejected. */
 export const configSchema = z.strictObject({

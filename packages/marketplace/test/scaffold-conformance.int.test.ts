@@ -19,6 +19,10 @@ describe("a fresh scaffold", () => {
     const alias = {
       "@clnrm/core/testing": dist("core", "testing/index.js"),
       "@clnrm/core": dist("core"),
+      // Subpaths first: an alias also matches what starts with its key.
+      ...Object.fromEntries(["errors", "plugin", "health", "capabilities", "spec"].map((m) => [`@clnrm/plugin-api/${m}`, dist("plugin-api", `${m}.js`)])),
+      "@clnrm/plugin-api": dist("plugin-api"),
+      "@clnrm/plugin-kit": dist("plugin-kit"),
       "@clnrm/docker": dist("docker"),
       vitest: join(REPO, "node_modules/vitest/dist/index.js"),
     };

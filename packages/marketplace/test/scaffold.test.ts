@@ -32,14 +32,18 @@ describe("scaffold", () => {
       type: "module",
       keywords: expect.arrayContaining(["clnrm-plugin"]),
       clnrm: { types: ["@acme/hello"], apiVersion: 1 },
-      peerDependencies: { "@clnrm/core": "^0.3.1" },
+      // Peer on the contract by plugin API major, not on core: a core minor leaves it loadable and installable.
+      peerDependencies: { "@clnrm/plugin-api": "^1.0.0" },
+      dependencies: { "@clnrm/plugin-kit": "^0.3.1" },
       exports: { ".": { types: "./dist/index.d.ts", default: "./dist/index.js" } },
       files: ["dist", "README.md"],
       publishConfig: { access: "public" },
     });
     expect(pkg.scripts).toMatchObject({ build: expect.any(String), test: "vitest run" });
     const src = readFileSync(join(r.dir, "src/index.ts"), "utf8");
-    expect(src).toContain('import { type ContainerSpec, definePlugin, envSchema, HealthStatus, runOptions, z } from "@clnrm/core"');
+    expect(src).toContain('import { type ContainerSpec, definePlugin, HealthStatus, runOptions } from "@clnrm/plugin-api"');
+    expect(src).toContain('import { envSchema, z } from "@clnrm/plugin-kit"');
+    expect(src).not.toContain('from "@clnrm/core"');
     expect(src).toContain('type: "@acme/hello"');
     expect(src).toContain('secretFields: ["token"]');
     // No stop boilerplate: the lifecycle removes the handle's containers.
@@ -55,7 +59,7 @@ describe("scaffold", () => {
     expect(() => scaffoldPlugin({ name: "kafka", parentDir: parent })).toThrow("already exists and is not empty");
   });
 
-  it("typechecks against the workspace's @clnrm/core, @clnrm/docker and vitest", () => {
+  it("typechecks against the workspace's @clnrm/plugin-api, @clnrm/plugin-kit, @clnrm/core, @clnrm/docker and vitest", () => {
     const parent = tempDir();
     const r = scaffoldPlugin({ name: "@acme/hello", parentDir: parent });
     const dist = (p: string) => join(REPO, "packages", p, "dist");
@@ -69,6 +73,8 @@ describe("scaffold", () => {
           paths: {
             "@clnrm/core": [join(dist("core"), "index.d.ts")],
             "@clnrm/core/testing": [join(dist("core"), "testing/index.d.ts")],
+            "@clnrm/plugin-api": [join(dist("plugin-api"), "index.d.ts")],
+            "@clnrm/plugin-kit": [join(dist("plugin-kit"), "index.d.ts")],
             "@clnrm/docker": [join(dist("docker"), "index.d.ts")],
             vitest: [join(REPO, "node_modules/vitest/dist/index.d.ts")],
           },
