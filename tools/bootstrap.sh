@@ -33,6 +33,10 @@ case $cmd in
     fi
     exit $rc
     ;;
-  bench) pnpm bench "$@" ;;
+  bench)
+    # Benchmark-only setup (docker compose, the multi-service peer): not part of CI's test setup.
+    bash "$ROOT/bench/setup.sh" || exit 1
+    pnpm bench "$@"
+    ;;
 esac
 exit $?
