@@ -56,10 +56,14 @@ async function taplo(schemaFile: string, files: string[], cwd = REPO): Promise<{
 const byLine = (ds: Diagnostic[]): string[] => [...new Set([...ds].sort((a, b) => a.line - b.line || a.col - b.col).map((d) => `${d.line}: ${d.message}`))];
 
 let schemaFile: string;
+type Branch = { properties: Record<string, Record<string, unknown>> };
 let schema: {
-  properties: { services: { additionalProperties: { allOf: { if?: { properties: { type: { const: string } } }; then: { properties: Record<string, Record<string, unknown>> } }[] } } };
+  definitions: Record<string, Branch>;
+  properties: { services: { additionalProperties: { allOf: { if?: { properties: { type: { const: string } } }; then: { $ref: string } }[]; anyOf: { $ref?: string }[] } } };
 };
-const branch = (type: string) => schema.properties.services.additionalProperties.allOf.find((b) => b.if?.properties?.type?.const === type)?.then;
+const deref = (ref: string | undefined): Branch | undefined => (ref ? schema.definitions[ref.replace("#/definitions/", "")] : undefined);
+/** The schema a service table of this type is checked against. */
+const branch = (type: string) => deref(schema.properties.services.additionalProperties.allOf.find((b) => b.if?.properties?.type?.const === type)?.then.$ref);
 
 beforeAll(async () => {
   const dir = scratch();
@@ -110,6 +114,16 @@ describe("clnrm schema", () => {
 });
 
 describe("taplo lint with the generated schema", () => {
+  // taplo's completion and hover walk $ref/anyOf/oneOf/allOf/properties but not if/then (crates/taplo-common/src/schema/mod.rs,
+  // collect_schemas and collect_child_schemas): the plugin schemas are listed under an anyOf that `{}` always satisfies.
+  it("lists every plugin's schema where the editor's completion looks, without checking anything there", () => {
+    const { anyOf } = schema.properties.services.additionalProperties;
+    expect(anyOf[0]).toEqual({});
+    const offered = anyOf.slice(1).map((b) => deref(b.$ref));
+    expect(offered).toContainEqual(branch("surrealdb"));
+    expect(offered).toContainEqual(branch("generic_container"));
+  });
+
   it("accepts every example and spec fixture in the repository", async () => {
     const files = execFileSync("git", ["ls-files", "examples/*.clnrm.toml", "examples/**/*.clnrm.toml", "packages/plugin-*/examples/*.clnrm.toml", "packages/plugin-*/test/fixtures/spec/*.clnrm.toml"], { cwd: REPO, encoding: "utf8" })
       .split("\n")

@@ -59,10 +59,14 @@ function pointAtUnknownKeys(schema: unknown, context: string | undefined, path: 
 
 /**
  * The test-file format as JSON Schema (draft 7), so that editors (taplo / Even Better TOML) can complete
- * and check `.clnrm.toml` files. Each service table picks the config schema of its own plugin by `type`
- * (`allOf` of `if type = X then X's keys`), built from the zod config schema of every installed plugin
- * (built-in or third-party): a misspelled key is reported on its own line, completions are that plugin's
- * keys, and each key carries the description and default of its zod schema.
+ * and check `.clnrm.toml` files, built from the zod config schema of every installed plugin (built-in or
+ * third-party), each key with the description and default of its zod schema.
+ *
+ * A service table is checked against its own plugin's schema only, chosen by `type` (`allOf` of
+ * `if type = X then X's schema`): a misspelled key is reported once, on its line. taplo's completion and
+ * hover don't follow `if`/`then` (they walk `$ref`, `anyOf`, `oneOf`, `allOf` and `properties`), so the
+ * same plugin schemas are also listed under an `anyOf` that an empty schema always satisfies: it checks
+ * nothing, and lets the editor offer and describe the plugins' keys.
  */
 export async function buildSchema(projectDir: string): Promise<JsonSchema> {
   const root = toJson(testFileSchema);
@@ -92,9 +96,12 @@ export async function buildSchema(projectDir: string): Promise<JsonSchema> {
       additionalProperties: extra === true || (typeof extra === "object" && extra !== null) ? extra : false,
     };
     pointAtUnknownKeys(then, `a ${p.type} service`);
+    const name = `service.${p.type.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
+    definitions[name] = then;
     branches.push({
       if: { properties: { type: { const: p.type } }, required: ["type"], not: { required: ["package"] } },
-      then,
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
+      then: { $ref: `#/definitions/${name}` },
     });
   }
   const service: JsonSchema = {
@@ -107,6 +114,8 @@ export async function buildSchema(projectDir: string): Promise<JsonSchema> {
       { if: { not: { required: ["package"] } }, then: { properties: { type: { enum: types } } } },
       ...branches,
     ],
+    // For the editor only (see above): `{}` first, so that this never fails.
+    anyOf: [{}, ...branches.map((b) => b.then)],
   };
   const services = (root.properties as Record<string, JsonSchema>).services!;
   services.additionalProperties = service;
