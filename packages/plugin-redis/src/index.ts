@@ -91,9 +91,12 @@ export function toContainerSpec(config: RedisConfig): ContainerSpec {
   };
 }
 
-/** `redis://[:password@]host:port/0`. */
+/**
+ * `redis://[default:password@]host:port/0`. The user is Redis' own `default` (what `requirepass`
+ * sets): with an empty user (`redis://:pw@`) redis-cli 7.0 sends `AUTH "" pw`, which is refused.
+ */
 export function redisUrl(host: string, port: number, password: string | undefined): string {
-  return `redis://${password === undefined ? "" : `:${password}@`}${host}:${port}/0`;
+  return `redis://${password === undefined ? "" : `default:${password}@`}${host}:${port}/0`;
 }
 
 export function redisOutputs(container: RunningContainer, config: RedisConfig, service: string): Outputs {

@@ -62,7 +62,7 @@ describe("config", () => {
 
   it("builds redis:// urls with and without a password, and shows commands without it", () => {
     expect(redisUrl("localhost", 32768, undefined)).toBe("redis://localhost:32768/0");
-    expect(redisUrl("cache", 6379, "pw")).toBe("redis://:pw@cache:6379/0");
+    expect(redisUrl("cache", 6379, "pw")).toBe("redis://default:pw@cache:6379/0");
     expect(showCommand(["SET", "k", "a b"])).toBe('SET k "a b"');
     expect(showCommand(["AUTH", "pw"], "pw")).toBe("AUTH ***");
   });
