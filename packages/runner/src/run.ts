@@ -139,7 +139,8 @@ export class ServiceSet {
   async start(signal: AbortSignal): Promise<void> {
     if (this.#plan.services.size === 0) return;
     const t0 = performance.now();
-    if (this.#plan.services.size > 1) this.#network = await this.#backend.createNetwork(this.runId);
+    // A step with `image` and no `service` runs on the run's network: it needs one even beside a lone service.
+    if (this.#plan.services.size > 1 || this.#plan.steps.some((s) => s.image !== undefined && s.service === undefined)) this.#network = await this.#backend.createNetwork(this.runId);
     const ready = new Map<string, Promise<void>>();
     const timing = new Map<string, { startMs: number; readyMs: number; after?: string }>();
     let first: { error: unknown } | undefined;
