@@ -56,7 +56,12 @@ export const configSchema = z.strictObject({
     .regex(PASSWORD_RE, "password may use letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = (it appears in the url output)")
     .optional()
     .describe("Secret. `requirepass`: clients must AUTH with it. Without it, Redis accepts any client."),
-  databases: z.number().int().min(1).max(10_000).optional().describe("Number of logical databases (`--databases`); Redis' default is 16."),
+  databases: z
+    .number()
+    .int("databases must be a whole number")
+    .min(1, "databases must be at least 1 (Redis' default is 16)")
+    .max(10_000, "databases must be at most 10000")
+    .optional().describe("Number of logical databases (`--databases`); Redis' default is 16."),
   append_only: z.boolean().default(false).describe("`--appendonly yes`: persist every write to the append-only file in /data."),
   init: z.array(commandSchema).default([]).describe('Commands run in order at start, on one connection to database 0: ["SET", "k", "v"] or "SET k v".'),
   port: hostPortSchema.optional().describe('Fixed host port (16379 or "16379:6379"); a random free port otherwise.'),
@@ -173,7 +178,7 @@ export default definePlugin({
           try {
             for (const [i, args] of config.init.entries()) {
               await conn.command(args).catch((err: Error) => {
-                throw fail(`init command ${i + 1} \`${showCommand(args)}\` failed: ${err.message}`, `fix init[${i}] of the service (commands run in order on one connection, in database 0 unless a SELECT changes it)`);
+                throw fail(`init command ${i + 1} \`${showCommand(args)}\` failed: ${err.message}`, `fix init[${i}]; the commands run in order on one connection, in database 0 unless a SELECT changes it`);
               });
             }
           } finally {
