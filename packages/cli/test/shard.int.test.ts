@@ -153,7 +153,10 @@ describe("clnrm merge-reports", () => {
 
   it("junit: every suite of every shard under one <testsuites> with the summed counts", async () => {
     const xmls = [1, 2].map((i) => join(scratch, `junit-${i}of2.xml`));
-    const runs = await Promise.all(xmls.map((out, i) => clnrm(["run", "--shard", `${i + 1}/2`, "--timings", timingsFile, "--reporter", "junit", "--output", out, suite])));
+    const times = [1, 2].map((i) => join(scratch, `times-${i}of2.json`));
+    const runs = await Promise.all(
+      xmls.map((out, i) => clnrm(["run", "--shard", `${i + 1}/2`, "--timings", timingsFile, "--record-timings", times[i]!, "--reporter", "junit", "--output", out, suite])),
+    );
     for (const r of runs) expect(leftBy(r.pid)).toEqual([]);
     const out = join(scratch, "merged.xml");
     const r = await clnrm(["merge-reports", "-o", out, ...xmls]);
@@ -169,6 +172,13 @@ describe("clnrm merge-reports", () => {
     expect(Number(doc.testsuites.tests)).toBe(names.length); // one step each
     expect(Number(doc.testsuites.failures)).toBe(1);
     expect(Number(doc.testsuites.failures)).toBe(sum("failures"));
+    // The shards' --record-timings files merge into one timings file for the next run.
+    const timesOut = join(scratch, "merged-times.json");
+    const t = await clnrm(["merge-reports", "-o", timesOut, ...times]);
+    expect(t.code, t.stderr).toBe(0);
+    const mergedTimes = JSON.parse(readFileSync(timesOut, "utf8")) as { clnrm: string; files: Record<string, number> };
+    expect(mergedTimes.clnrm).toBe("timings");
+    expect(Object.keys(mergedTimes.files)).toEqual(names);
   }, 180_000);
 
   it("reports that overlap (the same file in two shards) or that aren't reports: one line, exit 2", async () => {

@@ -47,16 +47,21 @@ function kindOf(path: string, text: string): "json" | "junit" {
 }
 
 function mergeJson(inputs: readonly { path: string; text: string }[]): string {
-  const seen = new Map<string, string>();
-  const results: JsonReport["results"] = [];
-  const shards: { report: string; passed: number; failed: number }[] = [];
-  for (const { path, text } of inputs) {
-    let doc: unknown;
+  const docs = inputs.map(({ path, text }) => {
     try {
-      doc = JSON.parse(text);
+      return { path, doc: JSON.parse(text) as unknown };
     } catch (err) {
       throw new ValidationError(`${path}: not JSON: ${(err as Error).message}`, { hint: HINT });
     }
+  });
+  const isTimings = (doc: unknown) => typeof doc === "object" && doc !== null && (doc as { clnrm?: unknown }).clnrm === "timings";
+  const timings = docs.filter((d) => isTimings(d.doc)).length;
+  if (timings === docs.length) return mergeTimings(docs);
+  if (timings > 0) throw new ValidationError("these are json reports and timings files mixed: merge each kind on its own", { hint: HINT });
+  const seen = new Map<string, string>();
+  const results: JsonReport["results"] = [];
+  const shards: { report: string; passed: number; failed: number }[] = [];
+  for (const { path, doc } of docs) {
     const report = doc as Partial<JsonReport>;
     if (typeof report !== "object" || report === null || typeof report.passed !== "number" || typeof report.failed !== "number" || !Array.isArray(report.results)) {
       throw new ValidationError(`${path}: not a clnrm json report (it needs passed, failed and results)`, { hint: HINT });
@@ -72,6 +77,24 @@ function mergeJson(inputs: readonly { path: string; text: string }[]): string {
   const passed = shards.reduce((n, s) => n + s.passed, 0);
   const failed = shards.reduce((n, s) => n + s.failed, 0);
   return `${JSON.stringify({ passed, failed, shards, results }, null, 2)}\n`;
+}
+
+/**
+ * The shards' --record-timings files as one (for --timings next time). A file in two of them is no
+ * error here (a --record-timings file keeps older entries): the later file's duration wins.
+ */
+function mergeTimings(docs: readonly { path: string; doc: unknown }[]): string {
+  const files: Record<string, number> = {};
+  for (const { path, doc } of docs) {
+    const entries = (doc as { files?: unknown }).files;
+    if (typeof entries !== "object" || entries === null) throw new ValidationError(`${path}: a timings file without "files"`, { hint: HINT });
+    for (const [file, ms] of Object.entries(entries)) {
+      if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) throw new ValidationError(`${path}: files["${file}"] must be a duration in milliseconds`, { hint: HINT });
+      files[file] = ms;
+    }
+  }
+  const sorted = Object.fromEntries(Object.keys(files).sort(byCodeUnits).map((f) => [f, files[f]!]));
+  return `${JSON.stringify({ clnrm: "timings", version: 1, files: sorted }, null, 2)}\n`;
 }
 
 function overlap(seen: Map<string, string>, file: string, path: string): void {
