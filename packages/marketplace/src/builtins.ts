@@ -19,6 +19,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, BuiltinPlugin>> = Object.f
   },
   postgres: { package: "@clnrm/plugin-postgres", description: "PostgreSQL database, with SQL init scripts" },
   surrealdb: { package: "@clnrm/plugin-surrealdb", description: "SurrealDB database" },
+  rabbitmq: { package: "@clnrm/plugin-rabbitmq", description: "RabbitMQ broker, with exchanges, queues and bindings declared at start" },
   redis: { package: "@clnrm/plugin-redis", description: "Redis, with a password, databases and init commands" },
   ollama: { package: "@clnrm/plugin-ollama", description: "Ollama LLM server, with model pulls" },
   vllm: { package: "@clnrm/plugin-vllm", description: "vLLM OpenAI-compatible inference server" },

@@ -92,6 +92,7 @@ describe("listInstalledPlugins", () => {
       "ollama",
       "otel_collector",
       "postgres",
+      "rabbitmq",
       "redis",
       "surrealdb",
       "tgi",
