@@ -8,7 +8,7 @@ import { afterAll, expect, it } from "vitest";
 const cli = join(import.meta.dirname, "../../cli/dist/bin.js");
 const example = join(import.meta.dirname, "../examples/redis.clnrm.toml");
 const PASS = "ex4mple-Pa55word";
-const dir = mkdtempSync(join(import.meta.dirname, "tmp-e2e-"));
+const dir = mkdtempSync(join(import.meta.dirname, ".tmp-e2e-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function clnrm(...args: string[]): Promise<{ code: number; out: string; stderr: string }> {
