@@ -209,15 +209,17 @@ export class Management {
   }
 
   /**
-   * Ready: the vhost passes the aliveness test (a queue declared, a message published and consumed
-   * inside the broker) and the AMQP listener is up. True, or the reason why not.
+   * Ready: the vhost exists and runs, no resource alarm is in effect, and the AMQP listener is up.
+   * Read-only checks (the aliveness test would leave a queue behind in the vhost). True, or why not.
    */
   async ready(vhost: string): Promise<true | string> {
-    const v = encodeURIComponent(vhost);
-    const alive = (await this.request("GET", `/api/aliveness-test/${v}`)) as { status?: string } | undefined;
-    if (alive?.status !== "ok") return `aliveness test of vhost '${vhost}': ${JSON.stringify(alive)}`;
-    const listener = (await this.request("GET", `/api/health/checks/port-listener/${AMQP_PORT}`)) as { status?: string } | undefined;
-    return listener?.status === "ok" || `AMQP listener on ${AMQP_PORT}: ${JSON.stringify(listener)}`;
+    const v = (await this.request("GET", `/api/vhosts/${encodeURIComponent(vhost)}`)) as { name?: string } | undefined;
+    if (v?.name !== vhost) return `vhost '${vhost}' not there yet`;
+    for (const check of ["virtual-hosts", "local-alarms", `port-listener/${AMQP_PORT}`]) {
+      const r = (await this.request("GET", `/api/health/checks/${check}`)) as { status?: string } | undefined;
+      if (r?.status !== "ok") return `health check ${check}: ${JSON.stringify(r)}`;
+    }
+    return true;
   }
 
   /** Declares the exchanges, then the queues, then the bindings (idempotent: a re-declaration with other settings fails). */
