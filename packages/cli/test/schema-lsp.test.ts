@@ -83,15 +83,16 @@ describe("Even Better TOML's language server with the clnrm schema", () => {
     const labels = items.map((i) => i.label);
     expect(labels).toEqual(expect.arrayContaining(["namespace", "database", "init_scripts", "depends_on", "startup_timeout"]));
     expect(labels).not.toContain("strict"); // already set
+    expect(labels.filter((l) => l === "image")).toHaveLength(1); // once, though every plugin takes one
     const namespace = items.find((i) => i.label === "namespace");
-    expect(namespace?.documentation?.value).toBe("Namespace defined at start and used for init scripts; output `ns`.");
+    expect(namespace?.documentation?.value).toBe("Namespace defined at start and used for init scripts; output `ns`.\n\n*surrealdb*");
     expect(namespace?.insertText).toContain('"test"'); // the default
     expect(items.find((i) => i.label === "depends_on")?.documentation?.value).toBe("Services that must be ready before this one starts.");
   });
 
   it("shows a key's description on hover", async () => {
     const r = await request("textDocument/hover", { textDocument: { uri }, position: { line: 2, character: 2 } });
-    expect((r.result as { contents: { value: string } }).contents.value.trim()).toBe("`surreal start --strict`: tables, namespaces and databases must be defined before use.");
+    expect((r.result as { contents: { value: string } }).contents.value.trim()).toBe("`surreal start --strict`: tables, namespaces and databases must be defined before use.\n\n*surrealdb*");
   });
 });
 

@@ -56,10 +56,10 @@ async function taplo(schemaFile: string, files: string[], cwd = REPO): Promise<{
 const byLine = (ds: Diagnostic[]): string[] => [...new Set([...ds].sort((a, b) => a.line - b.line || a.col - b.col).map((d) => `${d.line}: ${d.message}`))];
 
 let schemaFile: string;
-type Branch = { properties: Record<string, Record<string, unknown>> };
+type Branch = { properties: Record<string, { description?: string } & Record<string, unknown>> };
 let schema: {
   definitions: Record<string, Branch>;
-  properties: { services: { additionalProperties: { allOf: { if?: { properties: { type: { const: string } } }; then: { $ref: string } }[]; anyOf: { $ref?: string }[] } } };
+  properties: { services: { additionalProperties: { allOf: { if?: { properties: { type: { const: string } } }; then: { $ref: string } }[]; anyOf: unknown[] } } };
 };
 const deref = (ref: string | undefined): Branch | undefined => (ref ? schema.definitions[ref.replace("#/definitions/", "")] : undefined);
 /** The schema a service table of this type is checked against. */
@@ -116,12 +116,16 @@ describe("clnrm schema", () => {
 describe("taplo lint with the generated schema", () => {
   // taplo's completion and hover walk $ref/anyOf/oneOf/allOf/properties but not if/then (crates/taplo-common/src/schema/mod.rs,
   // collect_schemas and collect_child_schemas): the plugin schemas are listed under an anyOf that `{}` always satisfies.
-  it("lists every plugin's schema where the editor's completion looks, without checking anything there", () => {
+  it("lists every plugin key once where the editor's completion looks, labelled, without checking anything there", () => {
     const { anyOf } = schema.properties.services.additionalProperties;
     expect(anyOf[0]).toEqual({});
-    const offered = anyOf.slice(1).map((b) => deref(b.$ref));
-    expect(offered).toContainEqual(branch("surrealdb"));
-    expect(offered).toContainEqual(branch("generic_container"));
+    const keys = (anyOf[1] as { properties: Record<string, { description: string; default?: unknown; enum?: unknown[] }> }).properties;
+    expect(keys.namespace).toMatchObject({ default: "test", description: `${branch("surrealdb")!.properties.namespace!.description}\n\n*surrealdb*` });
+    expect(keys.mode).toMatchObject({ enum: ["auto", "netem", "proxy"], description: expect.stringMatching(/\n\n\*chaos_engine\*$/) });
+    expect(keys.image!.description).toContain(`*generic_container*: ${branch("generic_container")!.properties.image!.description}`);
+    expect(keys.image!.description).toContain(`*surrealdb*: ${branch("surrealdb")!.properties.image!.description}`);
+    expect(keys.depends_on!.description).toBe("Services that must be ready before this one starts."); // not labelled: every service takes it
+    expect(keys.type!.enum).toEqual(expect.arrayContaining(["generic_container", "surrealdb"]));
   });
 
   it("accepts every example and spec fixture in the repository", async () => {

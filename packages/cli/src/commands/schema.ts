@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { ValidationError, z } from "@clnrm/core";
-import { listInstalledPlugins, resolvePlugin } from "@clnrm/marketplace";
+import { listInstalledPlugins, resolvePlugin, searchRoots } from "@clnrm/marketplace";
 import { serviceSchema, testFileSchema } from "@clnrm/runner";
 
 type JsonSchema = Record<string, unknown>;
@@ -58,6 +58,37 @@ function pointAtUnknownKeys(schema: unknown, context: string | undefined, path: 
 }
 
 /**
+ * Every plugin key once, for completion and hover: a key one plugin takes keeps its schema (enum values,
+ * nested keys, default); a key several take gets each plugin's description, labelled, and the default
+ * only when they share it.
+ */
+function editorKeys(plugins: readonly { type: string; properties: Record<string, JsonSchema> }[], skip: ReadonlySet<string>): Record<string, JsonSchema> {
+  const byKey = new Map<string, { type: string; schema: JsonSchema }[]>();
+  for (const { type, properties } of plugins) {
+    for (const [key, schema] of Object.entries(properties)) if (!skip.has(key)) byKey.set(key, [...(byKey.get(key) ?? []), { type, schema }]);
+  }
+  const out: Record<string, JsonSchema> = {};
+  for (const [key, takers] of byKey) {
+    const label = (types: string[]) => `*${types.join(", ")}*`;
+    const descriptions = new Set(takers.map((t) => t.schema.description));
+    const defaults = new Set(takers.map((t) => JSON.stringify(t.schema.default)));
+    if (takers.length === 1 || new Set(takers.map((t) => JSON.stringify(t.schema))).size === 1) {
+      const { schema } = takers[0]!;
+      out[key] = { ...schema, description: [schema.description, label(takers.map((t) => t.type))].filter(Boolean).join("\n\n") };
+    } else {
+      out[key] = {
+        description:
+          descriptions.size === 1 && takers[0]!.schema.description !== undefined
+            ? `${takers[0]!.schema.description}\n\n${label(takers.map((t) => t.type))}`
+            : takers.map((t) => `${label([t.type])}: ${t.schema.description ?? "(no description)"}`).join("\n\n"),
+        ...(defaults.size === 1 && takers[0]!.schema.default !== undefined ? { default: takers[0]!.schema.default } : {}),
+      };
+    }
+  }
+  return out;
+}
+
+/**
  * The test-file format as JSON Schema (draft 7), so that editors (taplo / Even Better TOML) can complete
  * and check `.clnrm.toml` files, built from the zod config schema of every installed plugin (built-in or
  * third-party), each key with the description and default of its zod schema.
@@ -65,8 +96,8 @@ function pointAtUnknownKeys(schema: unknown, context: string | undefined, path: 
  * A service table is checked against its own plugin's schema only, chosen by `type` (`allOf` of
  * `if type = X then X's schema`): a misspelled key is reported once, on its line. taplo's completion and
  * hover don't follow `if`/`then` (they walk `$ref`, `anyOf`, `oneOf`, `allOf` and `properties`), so the
- * same plugin schemas are also listed under an `anyOf` that an empty schema always satisfies: it checks
- * nothing, and lets the editor offer and describe the plugins' keys.
+ * plugins' keys are also listed, once each and labelled with the plugins that take them, under an `anyOf`
+ * that an empty schema always satisfies: it checks nothing, and lets the editor offer and describe them.
  */
 export async function buildSchema(projectDir: string): Promise<JsonSchema> {
   const root = toJson(testFileSchema);
@@ -74,7 +105,9 @@ export async function buildSchema(projectDir: string): Promise<JsonSchema> {
   const definitions: Record<string, JsonSchema> = { ...(root.definitions ?? {}) };
   const branches: JsonSchema[] = [];
   const types: string[] = [];
-  for (const p of listInstalledPlugins(projectDir)) {
+  const plugins: { type: string; properties: Record<string, JsonSchema> }[] = [];
+  // As `clnrm plugins` lists them: the project's, the cwd's, and those beside this clnrm.
+  for (const p of listInstalledPlugins(projectDir, searchRoots(projectDir))) {
     if (types.includes(p.type)) continue;
     const loaded = await resolvePlugin(p.type, { projectDir }).catch(() => undefined);
     if (!loaded) continue;
@@ -98,6 +131,7 @@ export async function buildSchema(projectDir: string): Promise<JsonSchema> {
     pointAtUnknownKeys(then, `a ${p.type} service`);
     const name = `service.${p.type.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
     definitions[name] = then;
+    plugins.push({ type: p.type, properties: then.properties ?? {} });
     branches.push({
       if: { properties: { type: { const: p.type } }, required: ["type"], not: { required: ["package"] } },
       // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
@@ -115,7 +149,8 @@ export async function buildSchema(projectDir: string): Promise<JsonSchema> {
       ...branches,
     ],
     // For the editor only (see above): `{}` first, so that this never fails.
-    anyOf: [{}, ...branches.map((b) => b.then)],
+    // taplo leaves out a schema that has an allOf (this one) at its own path: the runner's keys go here too.
+    anyOf: [{}, { properties: { ...runnerKeys, type: { ...runnerKeys.type, enum: types }, ...editorKeys(plugins, new Set(Object.keys(runnerKeys))) } }],
   };
   const services = (root.properties as Record<string, JsonSchema>).services!;
   services.additionalProperties = service;
