@@ -1,6 +1,5 @@
-// The three semver functions the loader and registry need, imported one by one: the package's
+// The semver functions the registry needs, imported one by one: the package's
 // main module loads all ~45 of its files, which showed up in every `clnrm run`'s start time.
-import gtr from "semver/ranges/gtr.js";
 import validRange from "semver/ranges/valid.js";
 import satisfies from "semver/functions/satisfies.js";
 import maxSatisfying from "semver/ranges/max-satisfying.js";
@@ -11,7 +10,5 @@ const opts = { includePrerelease: true } as const;
 export const isRange = (range: string): boolean => validRange(range, opts) !== null;
 /** True when `version` satisfies `range` (prereleases included). */
 export const inRange = (version: string, range: string): boolean => satisfies(version, range, opts);
-/** True when `version` is above every version `range` allows. */
-export const aboveRange = (version: string, range: string): boolean => gtr(version, range, opts);
 /** The highest of `versions` that satisfies `range`, or undefined. */
 export const maxInRange = (versions: readonly string[], range: string): string | undefined => maxSatisfying([...versions], range, opts) ?? undefined;
