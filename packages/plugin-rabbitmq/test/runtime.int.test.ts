@@ -149,6 +149,12 @@ describe("rabbitmq plugin on rabbitmq:3.10-management", () => {
       expect(fromClient.map((g) => g.payload)).toEqual(["from-client"]);
       // RabbitMQ boots in ~10-20 s on a loaded machine: well inside the 90 s default start timeout.
       expect(startMs).toBeLessThan(90_000);
+
+      // A broker that is gone is unhealthy, with the reason.
+      await handle.primary?.kill();
+      const h = await lc.healthCheck();
+      expect(h.status).toBe("unhealthy");
+      expect(h.reason).toMatch(/container exited with code \d+/);
     } finally {
       await lc.stop();
     }
