@@ -77,6 +77,15 @@ describe("plugins info / install take a type as written", () => {
     expect(r.stdout).toMatch(/version\s+1\.0\.0/);
   });
 
+  it("info judges a plugin by its plugin API alone: a core range this clnrm is outside of still loads", async () => {
+    const old = await clnrm(project(), "plugins", "info", "@acme/old");
+    expect(old.code, old.stderr).toBe(0);
+    expect(old.stdout).toMatch(/plugin API\s+v1 \(loads in this clnrm/);
+    expect(old.stdout).toMatch(/@clnrm\/core\s+\^99\.0\.0\n/);
+    const v99 = await clnrm(project(), "plugins", "info", "@acme/redis@2.0.0");
+    expect(v99.stdout).toMatch(/plugin API\s+v99 \(NOT loadable by this clnrm/);
+  });
+
   it("an unknown scoped type names the package tried and the scope's registry (exit 2)", async () => {
     const r = await clnrm(project(), "plugins", "info", "@acme/nothing");
     expect(r.code).toBe(2);

@@ -1,5 +1,5 @@
 import {
-  coreSatisfies,
+  incompatibility,
   findInstalledPackage,
   findPluginPackage,
   readRegistryConfig,
@@ -41,7 +41,8 @@ export async function pluginsInfoCommand(projectDir: string, input: string, opts
   const name = info.name;
   const installed = findInstalledPackage(name, projectDir);
   const core = runningCoreVersion();
-  const compatible = coreSatisfies(info.corePeerRange, core);
+  // The one compatibility rule: the plugin API version decides, not the core range.
+  const compatible = info.manifest?.apiVersion === undefined ? undefined : incompatibility(info, core) === undefined;
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ ...info, installed: installed ?? null, coreVersion: core, compatible: compatible ?? null }, null, 2)}\n`);
     return 0;
@@ -52,13 +53,8 @@ export async function pluginsInfoCommand(projectDir: string, input: string, opts
     ...(info.version !== info.latest ? [["version", info.version ?? "-"] as [string, string]] : []),
     ["description", info.description ?? "-"],
     ["types", info.manifest?.types?.join(", ") ?? "-"],
-    ["plugin API", info.manifest?.apiVersion === undefined ? "-" : `v${info.manifest.apiVersion}`],
-    [
-      "@clnrm/core",
-      info.corePeerRange === undefined
-        ? "-"
-        : `${info.corePeerRange} (this clnrm has ${core}${compatible === undefined ? "" : compatible ? ", compatible" : ", NOT compatible"})`,
-    ],
+    ["plugin API", info.manifest?.apiVersion === undefined ? "-" : `v${info.manifest.apiVersion} (${compatible ? "loads in" : "NOT loadable by"} this clnrm, @clnrm/core ${core})`],
+    ["@clnrm/core", info.corePeerRange ?? "-"],
     ["installed", installed ? `${installed.version ?? "?"} (${installed.dir})` : "no"],
     ["registry", info.registry],
   ];
