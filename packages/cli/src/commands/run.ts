@@ -25,12 +25,17 @@ export interface RunCommandOptions {
 
 /**
  * The plans of one shard: the selected files split by `partition` (by the durations in --timings
- * when it exists, else by file count), this shard's part in the order it was filled (longest first).
+ * when it exists, else by file count), this shard's part in the order of the run without --shard
+ * (so `--shard 1/1` runs exactly what the plain run does, in the same order).
  */
 export function shardPlans(plans: readonly TestPlan[], shard: ShardSpec, timings: Timings | undefined): { plans: TestPlan[]; byDuration: boolean } {
-  const byFile = new Map(plans.map((p) => [p.displayName, p]));
-  const split = partition([...byFile.keys()], shard.total, timings);
-  return { plans: split.parts[shard.index - 1]!.map((f) => byFile.get(f)!), byDuration: split.byDuration };
+  const split = partition(
+    plans.map((p) => p.displayName),
+    shard.total,
+    timings,
+  );
+  const mine = new Set(split.parts[shard.index - 1]);
+  return { plans: plans.filter((p) => mine.has(p.displayName)), byDuration: split.byDuration };
 }
 
 /** Keeps the plans that match --tag (any of them) and --filter (text, or /regex/ on name and file). */
