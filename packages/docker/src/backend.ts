@@ -65,10 +65,16 @@ export class DockerBackend implements ContainerBackend {
   }
 
   async ping(): Promise<void> {
+    // Loading the engine client's modules takes the machine's time, not the engine's: the deadline
+    // starts after it (on a loaded machine the imports alone can take seconds).
+    await Promise.all([loadTestcontainers(), loadDockerode()]);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error("timeout")), PING_TIMEOUT_MS);
     });
+    // The deadline can fire while the engine client is still loading, before the race below
+    // listens: handled here, so it is never an unhandled rejection that ends the process.
+    deadline.catch(() => {});
     try {
       await prepareEngine(this.#host);
       // testcontainers falls back to the default socket when DOCKER_HOST does not answer, so an
