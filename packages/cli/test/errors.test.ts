@@ -32,9 +32,10 @@ describe("printError / exitCodeFor", () => {
     expect(exitCodeFor(new TypeError("x"))).toBe(1);
   });
 
-  it("recognises an error of another copy of core, and not a look-alike without the marker", async () => {
-    // A second copy of core's errors module, as a plugin with its own @clnrm/core would load.
-    const url = pathToFileURL(resolve(import.meta.dirname, "../../core/dist/errors.js")).href;
+  it("recognises an error of another copy of the contract, and not a look-alike without the marker", async () => {
+    // A second copy of the errors module (it lives in @clnrm/plugin-api; core re-exports it), as a
+    // plugin with its own copy of the contract would load it.
+    const url = pathToFileURL(resolve(import.meta.dirname, "../../plugin-api/dist/errors.js")).href;
     const other = (await import(/* @vite-ignore */ `${url}?copy=plugin`)) as typeof import("@clnrm/core/errors");
     const e = new other.ValidationError("unknown key 'prot'", { hint: "did you mean 'port'?" });
     expect(e).not.toBeInstanceOf(ValidationError);

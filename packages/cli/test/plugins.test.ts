@@ -72,7 +72,9 @@ describe("clnrm plugins", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('created @acme/clnrm-plugin-kafka (type "@acme/kafka") in clnrm-plugin-kafka');
     const pkg = JSON.parse(readFileSync(join(dir, "clnrm-plugin-kafka/package.json"), "utf8"));
-    expect(pkg.peerDependencies["@clnrm/core"]).toMatch(/^\^\d+\.\d+\.\d+/);
+    // A plugin peers on the contract only (its apiVersion decides compatibility, not core's version).
+    expect(pkg.peerDependencies["@clnrm/plugin-api"]).toMatch(/^\^\d+\.\d+\.\d+/);
+    expect(pkg.peerDependencies["@clnrm/core"]).toBeUndefined();
     const again = clnrm(dir, "plugins", "new", "@acme/kafka");
     expect(again.code).toBe(2);
     expect(again.stderr).toContain("already exists and is not empty");

@@ -113,7 +113,7 @@ describe("concurrent runs and gc", () => {
 
 describe("a failing service start tears down the rest of the run", () => {
   const cases: [string, string, RegExp][] = [
-    ["a container that exits", "failing-container.clnrm.toml", /service 'broken': container exited with code 3 before it was ready: fatal: config missing/],
+    ["a container that exits", "failing-container.clnrm.toml", /service 'broken': container exited with code 3 before it was ready; last log lines: fatal: config missing/],
     ["a plugin that throws in start", "plugin-throws.clnrm.toml", /service 'broken' \(throws_in_start\) failed to start: boom: the fake database refused to start/],
     ["a plugin that hangs past its startup timeout", "plugin-hangs.clnrm.toml", /service 'broken' \(hangs_in_start\) did not start within 3 s/],
   ];
