@@ -207,7 +207,7 @@ describe.each(["npm", "pnpm"] as const)("installed with %s", (pm) => {
       const path = join(projects[pm], file!);
       const text = readFileSync(path, "utf8");
       // Its #:schema line points at the file the schema command it suggests writes.
-      const schemaOut = /npx clnrm schema --output (\S+)/.exec(init.stdout)?.[1];
+      const schemaOut = /npx clnrm schema --output ([^\s)]+)/.exec(init.stdout)?.[1];
       expect(schemaOut, show(init)).toBeDefined();
       const schema = await clnrm(pm, "schema", "--output", schemaOut!);
       expect(schema.code, show(schema)).toBe(0);
