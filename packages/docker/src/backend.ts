@@ -183,6 +183,7 @@ export class DockerBackend implements ContainerBackend {
       scoped,
       (v) => this.#volumes.forget(v),
       host,
+      plan.keptAlive,
     );
     if (signal?.aborted) {
       await container.remove();

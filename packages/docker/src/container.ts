@@ -33,6 +33,7 @@ export class DockerContainer implements RunningContainer {
   readonly host: string;
   readonly networkIp: string | undefined;
   readonly ports: Readonly<Record<number, number>>;
+  readonly keptAlive: boolean;
   readonly #c: Dockerode.Container;
   readonly #spec: ContainerSpec;
   readonly #docker: Dockerode;
@@ -54,7 +55,10 @@ export class DockerContainer implements RunningContainer {
     volumeRemoved: (name: string) => void = () => {},
     /** Where its published ports are reached; default: testcontainers' host. */
     host?: string,
+    /** Its command is clnrm's keep-alive (a bare shell's default replaced). */
+    keptAlive = false,
   ) {
+    this.keptAlive = keptAlive;
     this.id = started.getId();
     this.name = started.getName().replace(/^\//, "");
     this.image = spec.image;

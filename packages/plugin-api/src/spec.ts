@@ -112,6 +112,8 @@ export interface RunningContainer {
   readonly host: string;
   /** The container's address on the run network, if any. */
   readonly networkIp: string | undefined;
+  /** True when clnrm replaced a bare shell's default command with a keep-alive (`keepAlive`): it cannot exit on its own. */
+  readonly keptAlive?: boolean;
   /** Mapped host port for a container port. Throws if the port was not mapped. */
   mappedPort(containerPort: number): number;
   /** All mapped ports, container port -> host port. */

@@ -158,8 +158,9 @@ export default definePlugin({
           if (spec.health) {
             return (await c.probe()) ? HealthStatus.healthy() : HealthStatus.unhealthy(`health check (${spec.health.kind}) is failing`);
           }
+          // A container running clnrm's keep-alive cannot exit on its own: no window to wait out.
           const left = startedAt + READY_AFTER_MS - Date.now();
-          if (left <= 0 || config.keep_alive === true) return HealthStatus.healthy();
+          if (left <= 0 || config.keep_alive === true || c.keptAlive) return HealthStatus.healthy();
           await sleep(Math.min(50, left));
         }
       },

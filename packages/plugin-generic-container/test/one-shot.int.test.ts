@@ -130,6 +130,26 @@ describe("one-shot services", () => {
     await r.lc.stop();
   }, 60_000);
 
+  it("a bare image kept alive by clnrm (no command) is ready at once: it cannot exit, so no window is waited out", async () => {
+    const bare: number[] = [];
+    const command: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await start(`bare${i}`, { image: "alpine:latest" });
+      expect(r.error?.message).toBeUndefined();
+      expect(r.lc.state).toBe("running");
+      expect(r.handle!.primary!.keptAlive).toBe(true);
+      bare.push(r.ms);
+      await r.lc.stop();
+      const c = await start(`cmd${i}`, { image: "alpine:latest", command: ["sleep", "infinity"] });
+      expect(c.handle!.primary!.keptAlive).toBe(false);
+      command.push(c.ms);
+      await c.lc.stop();
+    }
+    console.log(`start to ready: kept alive ${stats(bare)} ms, own command ${stats(command)} ms`);
+    // Same image and engine work; the own command also waits out READY_AFTER_MS after its start.
+    expect(median(command) - median(bare)).toBeGreaterThan(READY_AFTER_MS / 2);
+  }, 60_000);
+
   it("a command that exits 0 during its health check's wait completes too", async () => {
     const r = await start("probed", { ...ECHO, health_check: { type: "tcp", port: 8080, timeout: "10s" } });
     expect(r.error?.message).toBeUndefined();
