@@ -57,9 +57,10 @@ export function program(): Command {
     .command("validate")
     .description("check test files (syntax, schema, plugins, plugin config, references, graph) without starting anything")
     .argument("[paths...]", "test files or directories", ["."])
-    .action(async (paths: string[]) => {
+    .addOption(new Option("-r, --reporter <name>", "output format (github: an ::error annotation per problem, at its file:line:col)").choices(["human", "github"]).default("human"))
+    .action(async (paths: string[], opts: { reporter: "human" | "github" }) => {
       const { validateCommand } = await import("./commands/validate.js");
-      process.exitCode = await validateCommand(paths);
+      process.exitCode = await validateCommand(paths, opts.reporter);
     });
 
   const plugins = cli

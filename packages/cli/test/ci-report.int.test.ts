@@ -135,6 +135,22 @@ describe("clnrm run --reporter github", () => {
   });
 });
 
+describe("clnrm validate --reporter github", () => {
+  it("annotates each problem at its line and column, as run does, and exits 2", async () => {
+    const r = await clnrm(["validate", bad, "--reporter", "github"], { env: { GITHUB_WORKSPACE: cliDir } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(annotations(r.stdout).map((a) => [a.props.file, a.props.line, a.props.col, a.message])).toEqual([
+      [rel(bad), String(lineOf(bad, "comand")), "1", "steps[0].comand: unknown key 'comand' (did you mean 'command'?)"],
+      [rel(bad), String(lineOf(bad, "servce")), "1", "steps[1].servce: unknown key 'servce' (did you mean 'service'?)"],
+    ]);
+    // Without the reporter: the human lines only, no workflow commands.
+    const human = await clnrm(["validate", bad]);
+    expect(human.code).toBe(2);
+    expect(human.stdout).not.toContain("::error");
+  });
+});
+
 describe("clnrm run --reporter junit", () => {
   it("each testcase carries file and line; a failure carries the message and the step's output tail", async () => {
     const xml = join(scratch, "junit.xml");

@@ -4,8 +4,11 @@ import { printError } from "../errors.js";
 import { collectTestFiles } from "../files.js";
 import { EXIT } from "../main.js";
 
-/** Checks every file without starting anything; prints one line per file. */
-export async function validateCommand(paths: string[]): Promise<number> {
+/**
+ * Checks every file without starting anything; prints one line per file. With the github reporter,
+ * each problem is also an `::error` annotation at its file:line:col (GitHub Actions shows it there).
+ */
+export async function validateCommand(paths: string[], reporter: "human" | "github" = "human"): Promise<number> {
   const files = await collectTestFiles(paths);
   let bad = 0;
   for (const file of files) {
@@ -14,6 +17,7 @@ export async function validateCommand(paths: string[]): Promise<number> {
       process.stdout.write(`${pc.green("✓")} ${plan.displayName}: ${plan.services.size} service(s), ${plan.steps.length} step(s)\n`);
     } catch (err) {
       bad++;
+      if (reporter === "github") process.stdout.write((await import("../reporters/github.js")).errorAnnotations(err));
       printError(err);
     }
   }
