@@ -26,6 +26,18 @@ function left(out: string): string {
   return execFileSync("docker", ["ps", "-a", "-q", "--filter", `label=clnrm.run=${runId}`], { encoding: "utf8" }).trim();
 }
 
+describe("the spec's multi-service use case with PostgreSQL (examples/shop.clnrm.toml)", () => {
+  it("database, api (DB_URL) and frontend e2e through the api pass, and the write reached the database", async () => {
+    const { code, out } = await clnrm("run", join(here, "../../../examples/shop.clnrm.toml"));
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/✓ step the API serves the init script's todos \(from the host\)/);
+    expect(out).toMatch(/✓ step frontend e2e: create a todo through the API/);
+    expect(out).toMatch(/✓ step the todo is in the database/);
+    expect(out).not.toContain("ex4mple-Pa55word");
+    expect(left(out)).toBe("");
+  }, 150_000);
+});
+
 describe("clnrm with postgres services", () => {
   it("run --verbose of the example passes, shows the urls redacted and leaves no container", async () => {
     const { code, out } = await clnrm("run", "--verbose", example);
