@@ -16,6 +16,7 @@ export {
   warnIfModelsShortOfMemory,
   warnIfShortOfMemory,
 } from "./models.js";
+export { fixedHostPortSchema } from "./ports.js";
 export { HTTP_SERVER_OUTPUTS, type HfServerPluginOptions, hfServerPlugin, type HttpServerData, type HttpServerOptions, httpJsonCheck, httpServerPlugin, type ServedModelCheck, type StartedServer } from "./server.js";
 export { deadlineFor, type WaitOptions, waitUntilReady } from "./wait.js";
 // The runtime helpers plugins share (config fragments, timing, zod): a plugin imports the contract

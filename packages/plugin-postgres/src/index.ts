@@ -12,7 +12,7 @@ import {
   runOptions,
   ValidationError,
 } from "@clnrm/plugin-api";
-import { envSchema, withTail, z } from "@clnrm/plugin-kit";
+import { envSchema, fixedHostPortSchema, withTail, z } from "@clnrm/plugin-kit";
 
 /** The real upstream image, pinned to its major version. */
 export const DEFAULT_IMAGE = "postgres:15";
@@ -36,21 +36,6 @@ export const READY_COMMAND = [
   `PGPASSWORD="$POSTGRES_PASSWORD" exec psql -X -q -w -v ON_ERROR_STOP=1 -h 127.0.0.1 -p ${PG_PORT} -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc 'SELECT 1'`,
 ];
 
-/** `15432`, `"15432"` or `"15432:5432"`: the fixed host port. */
-const hostPortSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const m = /^(\d{1,5})(?::(\d{1,5}))?$/.exec(String(v).trim());
-  const host = m ? Number(m[1]) : Number.NaN;
-  if (!m || !Number.isInteger(host) || host < 1 || host > 65535) {
-    ctx.addIssue({ code: "custom", message: `invalid port "${v}": use a host port such as 15432 or "15432:5432"` });
-    return z.NEVER;
-  }
-  if (m[2] !== undefined && Number(m[2]) !== PG_PORT) {
-    ctx.addIssue({ code: "custom", message: `invalid port "${v}": PostgreSQL listens on container port ${PG_PORT}; use "${host}:${PG_PORT}"` });
-    return z.NEVER;
-  }
-  return host;
-});
-
 /** A role or database name: PostgreSQL truncates names at 63 bytes, so longer ones are refused. */
 const nameSchema = (what: string) =>
   z
@@ -71,7 +56,7 @@ export const configSchema = z
     username: nameSchema("username").default("postgres").describe("The superuser created at start (POSTGRES_USER)."),
     password: z.string().min(1, "password must not be empty").default("postgres").describe("The superuser's password (POSTGRES_PASSWORD). Secret."),
     init_scripts: z.array(z.string().trim().min(1, "an init script path must not be empty")).default([]).describe("SQL files, relative to the test file, run in order by psql once the server is ready."),
-    port: hostPortSchema.optional().describe("Fixed host port (15432 or \"15432:5432\"); a random free port otherwise."),
+    port: fixedHostPortSchema(PG_PORT, "PostgreSQL").optional().describe("Fixed host port (15432 or \"15432:5432\"); a random free port otherwise."),
     env: envSchema
       .default({})
       .refine((e) => !OWN_ENV.some((k) => k in e), "set POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB with `username`, `password` and `database_name`, not in env")

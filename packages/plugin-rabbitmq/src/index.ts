@@ -7,7 +7,7 @@ import {
   type RunningContainer,
   runOptions,
 } from "@clnrm/plugin-api";
-import { deadlineFor, envSchema, http, waitUntilReady, withTail, z } from "@clnrm/plugin-kit";
+import { deadlineFor, envSchema, fixedHostPortSchema, http, waitUntilReady, withTail, z } from "@clnrm/plugin-kit";
 
 /** The real upstream image with the management plugin, pinned to 3.10. */
 export const DEFAULT_IMAGE = "rabbitmq:3.10-management";
@@ -21,21 +21,6 @@ export const DATA_DIR = "/var/lib/rabbitmq";
 const OWN_ENV = ["RABBITMQ_DEFAULT_USER", "RABBITMQ_DEFAULT_PASS", "RABBITMQ_DEFAULT_VHOST"] as const;
 /** Exchanges every vhost has: bindings may name them without declaring them. */
 export const PREDECLARED_EXCHANGES = ["amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match"] as const;
-
-const hostPortSchema = (containerPort: number) =>
-  z.union([z.number(), z.string()]).transform((v, ctx) => {
-    const m = /^(\d{1,5})(?::(\d{1,5}))?$/.exec(String(v).trim());
-    const host = m ? Number(m[1]) : Number.NaN;
-    if (!m || !Number.isInteger(host) || host < 1 || host > 65535) {
-      ctx.addIssue({ code: "custom", message: `invalid port "${v}": use a host port such as 1${containerPort} or "1${containerPort}:${containerPort}"` });
-      return z.NEVER;
-    }
-    if (m[2] !== undefined && Number(m[2]) !== containerPort) {
-      ctx.addIssue({ code: "custom", message: `invalid port "${v}": RabbitMQ listens on container port ${containerPort} here; use "${host}:${containerPort}"` });
-      return z.NEVER;
-    }
-    return host;
-  });
 
 /** A RabbitMQ short string: exchange, queue and routing-key names are at most 255 bytes. */
 const nameSchema = (what: string) =>
@@ -93,8 +78,8 @@ export const configSchema = z
     exchanges: z.array(exchangeSchema).default([]),
     queues: z.array(queueSchema).default([]),
     bindings: z.array(bindingSchema).default([]),
-    port: hostPortSchema(AMQP_PORT).optional().describe("Fixed host port for AMQP; a random free port otherwise."),
-    management_port: hostPortSchema(MANAGEMENT_PORT).optional().describe("Fixed host port for the management API; a random free port otherwise."),
+    port: fixedHostPortSchema(AMQP_PORT, "RabbitMQ").optional().describe("Fixed host port for AMQP; a random free port otherwise."),
+    management_port: fixedHostPortSchema(MANAGEMENT_PORT, "RabbitMQ").optional().describe("Fixed host port for the management API; a random free port otherwise."),
     env: envSchema
       .default({})
       .refine((e) => !OWN_ENV.some((k) => k in e), "set RABBITMQ_DEFAULT_USER, RABBITMQ_DEFAULT_PASS and RABBITMQ_DEFAULT_VHOST with `username`, `password` and `vhost`, not in env")

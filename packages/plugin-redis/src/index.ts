@@ -1,5 +1,5 @@
 import { type ContainerSpec, definePlugin, HealthError, HealthStatus, type Outputs, type RunningContainer, runOptions } from "@clnrm/plugin-api";
-import { deadlineFor, waitUntilReady, z } from "@clnrm/plugin-kit";
+import { deadlineFor, fixedHostPortSchema, waitUntilReady, z } from "@clnrm/plugin-kit";
 import { type RespConnectOptions, RespConnection, RespError, respCommand } from "./resp.js";
 
 export { encodeCommand, parseReply, type RespConnectOptions, RespConnection, RespError, type RespValue, respCommand } from "./resp.js";
@@ -13,21 +13,6 @@ export const REDIS_PORT = 6379;
  * command line docker shows), and redis-cli run in the container authenticates with it.
  */
 export const AUTH_ENV = "REDISCLI_AUTH";
-
-/** `16379`, `"16379"` or `"16379:6379"`: a fixed host port. */
-const hostPortSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const m = /^(\d{1,5})(?::(\d{1,5}))?$/.exec(String(v).trim());
-  const host = m ? Number(m[1]) : Number.NaN;
-  if (!m || !Number.isInteger(host) || host < 1 || host > 65535) {
-    ctx.addIssue({ code: "custom", message: `invalid port "${v}": use a host port such as 16379 or "16379:6379"` });
-    return z.NEVER;
-  }
-  if (m[2] !== undefined && Number(m[2]) !== REDIS_PORT) {
-    ctx.addIssue({ code: "custom", message: `invalid port "${v}": Redis listens on container port ${REDIS_PORT}; use "${host}:${REDIS_PORT}"` });
-    return z.NEVER;
-  }
-  return host;
-});
 
 /** RFC 3986 unreserved and sub-delims: the password sits as is in the `url` outputs (and is redacted there). */
 const PASSWORD_RE = /^[A-Za-z0-9._~!$&'()*+,;=-]+$/;
@@ -64,7 +49,7 @@ export const configSchema = z.strictObject({
     .optional().describe("Number of logical databases (`--databases`); Redis' default is 16."),
   append_only: z.boolean().default(false).describe("`--appendonly yes`: persist every write to the append-only file in /data."),
   init: z.array(commandSchema).default([]).describe('Commands run in order at start, on one connection to database 0: ["SET", "k", "v"] or "SET k v".'),
-  port: hostPortSchema.optional().describe('Fixed host port (16379 or "16379:6379"); a random free port otherwise.'),
+  port: fixedHostPortSchema(REDIS_PORT, "Redis").optional().describe('Fixed host port (16379 or "16379:6379"); a random free port otherwise.'),
 });
 
 export type RedisConfig = z.output<typeof configSchema>;

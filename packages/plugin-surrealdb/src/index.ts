@@ -10,7 +10,7 @@ import {
   runOptions,
   ValidationError,
 } from "@clnrm/plugin-api";
-import { envSchema, z } from "@clnrm/plugin-kit";
+import { envSchema, fixedHostPortSchema, z } from "@clnrm/plugin-kit";
 
 /** The real upstream image, pinned. */
 export const DEFAULT_IMAGE = "surrealdb/surrealdb:v2.3.10";
@@ -20,21 +20,6 @@ export const SURREAL_PORT = 8000;
 export const PASS_ENV = "SURREAL_PASS";
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "use letters, digits and '_' (not starting with a digit)");
-
-/** `18000`, `"18000"` or `"18000:8000"`: the fixed host port for the API. */
-const hostPortSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const m = /^(\d{1,5})(?::(\d{1,5}))?$/.exec(String(v).trim());
-  const host = m ? Number(m[1]) : Number.NaN;
-  if (!m || !Number.isInteger(host) || host < 1 || host > 65535) {
-    ctx.addIssue({ code: "custom", message: `invalid port "${v}": use a host port such as 18000 or "18000:8000"` });
-    return z.NEVER;
-  }
-  if (m[2] !== undefined && Number(m[2]) !== SURREAL_PORT) {
-    ctx.addIssue({ code: "custom", message: `invalid port "${v}": SurrealDB listens on container port ${SURREAL_PORT}; use "${host}:${SURREAL_PORT}"` });
-    return z.NEVER;
-  }
-  return host;
-});
 
 const userSchema = z
   .string()
@@ -58,7 +43,7 @@ export const configSchema = z
     strict: z.boolean().default(false).describe("`surreal start --strict`: tables, namespaces and databases must be defined before use."),
     init_scripts: z.array(z.string().trim().min(1, "an init script path must not be empty")).default([]).describe("SurrealQL files, relative to the test file, run in order after the database is set up."),
     init: z.string().optional().describe("Inline SurrealQL, run after the init_scripts."),
-    port: hostPortSchema.optional().describe("Fixed host port for the API (18000 or \"18000:8000\"); a random free port otherwise."),
+    port: fixedHostPortSchema(SURREAL_PORT, "SurrealDB").optional().describe("Fixed host port for the API (18000 or \"18000:8000\"); a random free port otherwise."),
     env: envSchema
       .default({})
       .refine((e) => !("SURREAL_PASS" in e) && !("SURREAL_USER" in e), "set the credentials with `auth.user` and `auth.pass`, not SURREAL_USER/SURREAL_PASS in env")
