@@ -1,8 +1,9 @@
 // Through the CLI: the shipped example passes, and bad input is one line with file:line:col and exit 2.
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { leftovers } from "@clnrm/plugin-kit/testing";
 import { afterAll, expect, it } from "vitest";
 
 const cli = join(import.meta.dirname, "../../cli/dist/bin.js");
@@ -18,8 +19,11 @@ async function clnrm(...args: string[]): Promise<{ code: number; out: string; st
   );
 }
 
-function left(runId: string | undefined): string {
-  return execFileSync("docker", ["ps", "-a", "-q", "--filter", `label=clnrm.run=${runId}`], { encoding: "utf8" }).trim();
+/** What is left of the run whose id `clnrm run` printed (plugin-kit's leftovers, by label). */
+function left(out: string): string[] {
+  const runId = /\(run ([a-z0-9-]+)\)/.exec(out)?.[1];
+  expect(runId, out).toBeTruthy();
+  return leftovers(runId!);
 }
 
 it("clnrm run --verbose of the example passes, shows the urls redacted, never the password, and leaves no container", async () => {
@@ -30,9 +34,7 @@ it("clnrm run --verbose of the example passes, shows the urls redacted, never th
   expect(r.out).toMatch(/internal_url = redis:\/\/default:\[redacted\]@cache:6379\/0/);
   expect(r.out).toMatch(/1 passed, 0 failed/);
   expect(r.out).not.toContain(PASS);
-  const runId = /\(run ([a-z0-9-]+)\)/.exec(r.out)?.[1];
-  expect(runId).toBeTruthy();
-  expect(left(runId)).toBe("");
+  expect(left(r.out)).toEqual([]);
 }, 120_000);
 
 it("bad keys are refused before anything starts: one line each with file:line:col, exit 2", async () => {
@@ -52,5 +54,5 @@ it("a failing init command fails the run with the command and redis' error, and 
   expect(r.code).toBe(1);
   expect(r.out).toMatch(/service 'cache': init command 2 `LPUSH k x` failed: WRONGTYPE Operation against a key holding the wrong kind of value/);
   expect(r.out).not.toContain(PASS);
-  expect(left(/\(run ([a-z0-9-]+)\)/.exec(r.out)?.[1])).toBe("");
+  expect(left(r.out)).toEqual([]);
 }, 60_000);
