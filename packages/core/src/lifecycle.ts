@@ -35,6 +35,17 @@ export function healthPollMs(elapsedMs: number): number {
   return elapsedMs < 5_000 ? 25 : elapsedMs < 30_000 ? 100 : 500;
 }
 
+/**
+ * The pause before the next readiness check, after `elapsedMs` of waiting and a check that took
+ * `tookMs`: the period runs from the start of one check to the start of the next (a slow check is
+ * not followed by a full period of sleep), but a slow check (an exec probe) gets a pause of half its
+ * own time, so that checking never takes more than two thirds of the time. Shared by the health
+ * loop and plugin-kit's waitUntilReady.
+ */
+export function nextCheckInMs(elapsedMs: number, tookMs: number): number {
+  return Math.max(5, Math.min(tookMs, 1_000) / 2, healthPollMs(elapsedMs) - tookMs);
+}
+
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 1, initialDelayMs: 250, factor: 2, maxDelayMs: 5_000 };
 export const DEFAULT_TIMEOUTS: LifecycleTimeouts = { startMs: 60_000, healthMs: 30_000, stopMs: 15_000, abandonMs: 2_000 };
 
@@ -234,12 +245,8 @@ export class ServiceLifecycle {
       if (last.final) {
         throw new HealthError(`service '${this.service}' is ${last.status}${last.reason ? `: ${last.reason}` : ""}`, { service: this.service });
       }
-      // The period runs from the start of one check to the start of the next (a slow check is not
-      // followed by a full period of sleep), but a slow check (an exec probe) gets a pause of half
-      // its own time, so that checking never takes more than two thirds of the time.
       const now = Date.now();
-      const took = now - checkStarted;
-      const delay = Math.max(5, Math.min(took, 1_000) / 2, healthPollMs(now - started) - took);
+      const delay = nextCheckInMs(now - started, now - checkStarted);
       if (now + delay > deadline || signal.aborted) break;
       await sleep(delay, signal);
     }

@@ -1,5 +1,5 @@
 import { ContainerError, type RunningContainer, type StartContext, TimeoutError } from "@clnrm/plugin-api";
-import { fmtMs, sleep } from "@clnrm/core";
+import { fmtMs, healthPollMs, nextCheckInMs, sleep } from "@clnrm/core";
 import { withTail } from "./logs.js";
 
 export interface WaitOptions {
@@ -18,14 +18,8 @@ export interface WaitOptions {
   progressEveryMs?: number;
 }
 
-/**
- * The period between checks after `elapsedMs` of waiting: 25 ms for the first 5 s, so that a server
- * that gets ready is seen within ~50 ms (a backoff to 1 s made runs bimodal), 100 ms up to 30 s,
- * then 500 ms (a model loading for minutes). The same cadence as the lifecycle's health loop.
- */
-export function pollEveryMs(elapsedMs: number): number {
-  return elapsedMs < 5_000 ? 25 : elapsedMs < 30_000 ? 100 : 500;
-}
+/** The period between checks after `elapsedMs` of waiting: the lifecycle's health-loop cadence (core's healthPollMs). */
+export const pollEveryMs: (elapsedMs: number) => number = healthPollMs;
 
 /** How often the container's state is read (an Engine API call) while waiting: for failing fast on an exit. */
 const STATE_EVERY_MS = 250;
@@ -64,8 +58,7 @@ export async function waitUntilReady(o: WaitOptions): Promise<void> {
       o.ctx.log.progress(`waiting for ${o.what} (${Math.round((now - started) / 1000)} s)`);
       nextProgress = now + every;
     }
-    const took = now - checkStarted;
-    const delay = Math.max(5, Math.min(took, 1_000) / 2, pollEveryMs(now - started) - took);
+    const delay = nextCheckInMs(now - started, now - checkStarted);
     await sleep(Math.min(delay, Math.max(1, o.deadline - now)), o.ctx.signal);
   }
   const waited = Date.now() - started;
